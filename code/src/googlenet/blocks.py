@@ -1,0 +1,132 @@
+"""Inception building blocks as functional Keras helpers with named layers.
+
+Every block takes a tensor and returns a tensor, and names its layers
+``<module>_<branch>`` (``inception_3a_3x3_reduce``, ``inception_3a_pool_proj``, ...), so the
+cost counter can group layers by branch and chapters can trace shapes by name.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+# Branch names in the order they are concatenated (the paper's order: 1x1, 3x3, 5x5, pool).
+BRANCHES = ("1x1", "3x3", "5x5", "pool")
+
+
+def check_width(name: str, value: object) -> int:
+    """A branch width must be a positive integer; say which argument is wrong otherwise."""
+    if value is None:
+        raise ValueError(f"{name} is missing: give the number of filters of that branch")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{name} must be a positive integer number of filters, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer number of filters, got {value}")
+    return value
+
+
+def conv_unit(
+    x: keras.KerasTensor,
+    filters: int,
+    kernel: int | tuple[int, int],
+    *,
+    name: str,
+    strides: int = 1,
+    padding: str = "same",
+    batch_norm: bool = False,
+) -> keras.KerasTensor:
+    """Convolution + ReLU (the paper), or convolution without bias + batch norm + ReLU.
+
+    With ``batch_norm`` the layers are named ``<name>`` (conv), ``<name>_bn`` and
+    ``<name>_relu``; without, the ReLU is the conv's own activation.
+    """
+    if not batch_norm:
+        return layers.Conv2D(filters, kernel, strides=strides, padding=padding, activation="relu", name=name)(x)
+    x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False, name=name)(x)
+    # epsilon 1e-3 as in torchvision's BasicConv2d for GoogLeNet and Keras's InceptionV3.
+    x = layers.BatchNormalization(epsilon=1e-3, name=f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def naive_inception(
+    x: keras.KerasTensor,
+    *,
+    filters_1x1: int | None = None,
+    filters_3x3: int | None = None,
+    filters_5x5: int | None = None,
+    name: str = "naive_inception",
+    batch_norm: bool = False,
+) -> keras.KerasTensor:
+    """Parallel 1x1, 3x3 and 5x5 'same' convolutions and a 3x3 stride-1 max pool, concatenated.
+
+    The pool branch passes every input channel through, so the output depth is
+    ``filters_1x1 + filters_3x3 + filters_5x5 + input channels``.
+    """
+    f1 = check_width("filters_1x1", filters_1x1)
+    f3 = check_width("filters_3x3", filters_3x3)
+    f5 = check_width("filters_5x5", filters_5x5)
+    b1 = conv_unit(x, f1, 1, name=f"{name}_1x1", batch_norm=batch_norm)
+    b3 = conv_unit(x, f3, 3, name=f"{name}_3x3", batch_norm=batch_norm)
+    b5 = conv_unit(x, f5, 5, name=f"{name}_5x5", batch_norm=batch_norm)
+    bp = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)
+    return layers.Concatenate(axis=-1, name=name)([b1, b3, b5, bp])
+
+
+def inception_module(
+    x: keras.KerasTensor,
+    *,
+    filters_1x1: int | None = None,
+    reduce_3x3: int | None = None,
+    filters_3x3: int | None = None,
+    reduce_5x5: int | None = None,
+    filters_5x5: int | None = None,
+    pool_proj: int | None = None,
+    name: str = "inception",
+    batch_norm: bool = False,
+    kernel_5x5: int = 5,
+) -> keras.KerasTensor:
+    """The inception module with dimension reduction (GoogLeNet's building block).
+
+    1x1 reductions before the 3x3 and "5x5" convolutions and a 1x1 projection after the
+    3x3 stride-1 max pool. ``kernel_5x5=3`` gives torchvision's variant of that branch.
+    """
+    f1 = check_width("filters_1x1", filters_1x1)
+    r3 = check_width("reduce_3x3", reduce_3x3)
+    f3 = check_width("filters_3x3", filters_3x3)
+    r5 = check_width("reduce_5x5", reduce_5x5)
+    f5 = check_width("filters_5x5", filters_5x5)
+    pp = check_width("pool_proj", pool_proj)
+    if kernel_5x5 not in (3, 5):
+        raise ValueError(f"kernel_5x5 must be 5 (the paper) or 3 (torchvision), got {kernel_5x5!r}")
+    b1 = conv_unit(x, f1, 1, name=f"{name}_1x1", batch_norm=batch_norm)
+    b3 = conv_unit(x, r3, 1, name=f"{name}_3x3_reduce", batch_norm=batch_norm)
+    b3 = conv_unit(b3, f3, 3, name=f"{name}_3x3", batch_norm=batch_norm)
+    b5 = conv_unit(x, r5, 1, name=f"{name}_5x5_reduce", batch_norm=batch_norm)
+    b5 = conv_unit(b5, f5, kernel_5x5, name=f"{name}_5x5", batch_norm=batch_norm)
+    bp = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)
+    bp = conv_unit(bp, pp, 1, name=f"{name}_pool_proj", batch_norm=batch_norm)
+    return layers.Concatenate(axis=-1, name=name)([b1, b3, b5, bp])
+
+
+def branch_of(layer_name: str, module: str) -> str | None:
+    """Which branch of ``module`` a layer belongs to ('1x1', '3x3', '5x5', 'pool'), else None."""
+    prefix = f"{module}_"
+    if not layer_name.startswith(prefix):
+        return None
+    rest = layer_name[len(prefix) :]
+    for branch in ("3x3", "5x5", "pool", "1x1"):  # '1x1' last: it is never a prefix of the others
+        if rest.startswith(branch):
+            return branch
+    return None
+
+
+def single_block_model(
+    block,
+    input_shape: tuple[int, int, int] = (28, 28, 256),
+    name: str = "inception",
+    **widths: int,
+) -> keras.Model:
+    """Wrap one block (``naive_inception`` or ``inception_module``) in a model of its own."""
+    inputs = keras.Input(shape=input_shape, name="input")
+    outputs = block(inputs, name=name, **widths)
+    return keras.Model(inputs, outputs, name=f"{name}_model")

@@ -1,0 +1,173 @@
+"""Exact cost accounting: output sizes, parameters and multiply-adds of built Keras models.
+
+Convention (the one the GoogLeNet paper and the CS231n example use for "ops"):
+
+* A **multiply-add** (MAC) is one multiplication of a weight by an input plus its accumulation.
+  A convolution producing an ``H x W x C_out`` map from ``C_in`` channels with a ``k_h x k_w``
+  kernel costs ``H * W * C_out * k_h * k_w * C_in / groups`` MACs; a dense layer costs
+  ``inputs * outputs`` per position it is applied at.
+* **Biases are not counted** as MACs (an addition, not a multiply-add) but are counted as
+  parameters.
+* **Pooling, activations, concatenation, normalisation and dropout cost 0 MACs**: they have no
+  weights to multiply by (batch normalisation folds into the preceding convolution at inference).
+* **Parameters** are every weight of a layer, trainable or not, as Keras counts them
+  (``layer.count_params()``); batch normalisation's moving statistics are included there and
+  reported separately by :func:`trainable_params`.
+
+Counts are read from the layers of a built model (kernel shapes, output shapes), never re-typed;
+:func:`conv2d_macs` is the closed form the tests compare against.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import keras
+
+
+def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
+    """Output height/width of a convolution or pooling: ``(W - F + 2P) / S + 1``.
+
+    Raises ``ValueError`` when the combination does not tile the input exactly (a
+    non-integer result) or leaves no output at all.
+    """
+    for name, value, minimum in (
+        ("size", size, 1),
+        ("kernel", kernel, 1),
+        ("stride", stride, 1),
+        ("padding", padding, 0),
+    ):
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    span = size - kernel + 2 * padding
+    if span < 0:
+        raise ValueError(f"kernel {kernel} is larger than the padded input {size} + 2*{padding}: no output position")
+    if span % stride:
+        raise ValueError(
+            f"(W - F + 2P) / S + 1 = ({size} - {kernel} + 2*{padding}) / {stride} + 1 = "
+            f"{span / stride + 1:g} is not an integer: this stride does not tile the input; "
+            f"change the padding or the stride"
+        )
+    return span // stride + 1
+
+
+def same_padding_output_size(size: int, stride: int = 1) -> int:
+    """Output size of Keras's ``padding='same'``: ``ceil(size / stride)``."""
+    return math.ceil(size / stride)
+
+
+def conv2d_macs(
+    height: int,
+    width: int,
+    in_channels: int,
+    out_channels: int,
+    kernel: int | tuple[int, int],
+    stride: int = 1,
+    padding: str = "same",
+) -> int:
+    """Closed-form multiply-adds of one 2-D convolution (no biases), for cross-checking."""
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    if padding == "same":
+        out_h, out_w = same_padding_output_size(height, stride), same_padding_output_size(width, stride)
+    elif padding == "valid":
+        out_h = (height - kh) // stride + 1
+        out_w = (width - kw) // stride + 1
+    else:
+        raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
+    return out_h * out_w * out_channels * kh * kw * in_channels
+
+
+def conv2d_params(in_channels: int, out_channels: int, kernel: int | tuple[int, int], bias: bool = True) -> int:
+    """Closed-form parameter count of one 2-D convolution."""
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    return kh * kw * in_channels * out_channels + (out_channels if bias else 0)
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """One layer's contribution: parameters and multiply-adds for a single input image."""
+
+    name: str
+    kind: str
+    output_shape: tuple[int, ...]
+    params: int
+    macs: int
+
+
+def _shape(tensor: object) -> tuple[int, ...]:
+    shape = tuple(tensor.shape)
+    return tuple(int(d) for d in shape[1:] if d is not None)
+
+
+def _layer_macs(layer: keras.layers.Layer) -> int:
+    if isinstance(layer, keras.layers.Conv2D) and not isinstance(layer, keras.layers.Conv2DTranspose):
+        kh, kw, cin_per_group, cout = layer.kernel.shape
+        out = _shape(layer.output)
+        return out[0] * out[1] * int(cout) * int(kh) * int(kw) * int(cin_per_group)
+    if isinstance(layer, keras.layers.Dense):
+        n_in, n_out = layer.kernel.shape
+        positions = math.prod(_shape(layer.output)[:-1])
+        return positions * int(n_in) * int(n_out)
+    if layer.weights and not isinstance(layer, (keras.layers.BatchNormalization, keras.layers.Normalization)):
+        raise NotImplementedError(
+            f"layer {layer.name!r} ({type(layer).__name__}) has weights but no MAC rule; "
+            f"add one to googlenet.cost before counting this model"
+        )
+    return 0
+
+
+def layer_costs(model: keras.Model) -> list[LayerCost]:
+    """Per-layer parameters and MACs of a built functional model, nested models flattened."""
+    rows: list[LayerCost] = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, keras.Model):  # a nested functional model: count its layers
+            rows.extend(layer_costs(layer))
+            continue
+        rows.append(
+            LayerCost(
+                name=layer.name,
+                kind=type(layer).__name__,
+                output_shape=_shape(layer.output),
+                params=int(layer.count_params()),
+                macs=_layer_macs(layer),
+            )
+        )
+    return rows
+
+
+def total_macs(model: keras.Model) -> int:
+    """Multiply-adds of one forward pass of one image."""
+    return sum(row.macs for row in layer_costs(model))
+
+
+def total_params(model: keras.Model) -> int:
+    """All parameters (trainable and not), as ``model.count_params()``."""
+    return int(model.count_params())
+
+
+def trainable_params(model: keras.Model) -> int:
+    """Trainable parameters only (excludes batch normalisation's moving statistics)."""
+    return int(sum(math.prod(w.shape) for w in model.trainable_weights))
+
+
+def group_costs(model: keras.Model, key) -> dict[str, tuple[int, int]]:
+    """Sum (params, MACs) over layers grouped by ``key(layer_name)`` (``None`` drops a layer)."""
+    groups: dict[str, tuple[int, int]] = {}
+    for row in layer_costs(model):
+        group = key(row.name)
+        if group is None:
+            continue
+        params, macs = groups.get(group, (0, 0))
+        groups[group] = (params + row.params, macs + row.macs)
+    return groups
+
+
+def format_count(value: int, unit: str = "") -> str:
+    """Human scale for prose: 854,196,224 -> '854.2M'."""
+    for threshold, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(value) >= threshold:
+            return f"{value / threshold:.1f}{suffix}{unit}"
+    return f"{value}{unit}"

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from googlenet import cost, models
+
+
+def test_plain_stack_shapes_and_pools():
+    model = models.plain_conv_stack(depth=4, width=8, input_shape=(32, 32, 3), num_classes=7, head="flatten")
+    assert model.output.shape[1:] == (7,)
+    assert model.get_layer("pool4").output.shape[1:] == (8, 8, 8)  # two 2x2 pools: 32 -> 8
+    assert model.get_layer("flatten").output.shape[1:] == (512,)
+    assert model(np.zeros((2, 32, 32, 3), "float32")).shape == (2, 7)
+
+
+def test_plain_stack_cost_scales_linearly_in_depth_and_quadratically_in_width():
+    def conv_macs(depth: int, width: int) -> int:
+        model = models.plain_conv_stack(depth=depth, width=width, input_shape=(16, 16, 8), pool_every=100)
+        return sum(r.macs for r in cost.layer_costs(model) if r.kind == "Conv2D" and r.name != "conv1")
+
+    assert conv_macs(5, 16) == 2 * conv_macs(3, 16)  # 4 vs 2 width-to-width convs
+    assert conv_macs(3, 32) == 4 * conv_macs(3, 16)
+
+
+def test_gap_head_is_far_cheaper_than_flatten_head():
+    flat = models.classifier_head((7, 7, 512), 1000, "flatten", hidden_units=(4096, 4096))
+    gap = models.classifier_head((7, 7, 512), 1000, "gap")
+    assert cost.total_params(flat) == 7 * 7 * 512 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 1000 + 1000
+    assert cost.total_params(gap) == 512 * 1000 + 1000
+
+
+def test_pool_stops_at_one_pixel():
+    model = models.plain_conv_stack(depth=6, width=4, input_shape=(4, 4, 1), pool_every=1)
+    assert model.get_layer("conv6").output.shape[1:3] == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"depth": 0}, "depth"),
+        ({"width": -3}, "width"),
+        ({"head": "fc"}, "head"),
+        ({"width": 2.5}, "width"),
+        ({"hidden_units": (0,)}, "hidden_units"),
+    ],
+)
+def test_plain_stack_rejects_bad_arguments(kwargs, message):
+    args = {"depth": 2, "width": 4, "input_shape": (8, 8, 1)} | kwargs
+    with pytest.raises(ValueError, match=message):
+        models.plain_conv_stack(**args)
