@@ -171,3 +171,28 @@ def format_count(value: int, unit: str = "") -> str:
         if abs(value) >= threshold:
             return f"{value / threshold:.1f}{suffix}{unit}"
     return f"{value}{unit}"
+
+
+def multiplicities_matching(
+    terms: dict[str, int], quote: float, tolerance: float, max_count: int = 2
+) -> list[dict[str, int]]:
+    """Every way of counting each term 0..``max_count`` times whose sum is within ``tolerance`` of ``quote``.
+
+    Used to ask of a published total "which slip in the arithmetic reproduces it?": the
+    answers that keep every term at least once and change the fewest counts come first.
+    """
+    import itertools
+
+    if not terms:
+        raise ValueError("terms is empty: give at least one named term")
+    names = list(terms)
+    found = []
+    for counts in itertools.product(range(max_count + 1), repeat=len(names)):
+        total = sum(c * terms[n] for c, n in zip(counts, names, strict=True))
+        if abs(total - quote) <= tolerance:
+            found.append(dict(zip(names, counts, strict=True)))
+
+    def changed(counts: dict[str, int]) -> tuple[int, int]:
+        return (sum(1 for c in counts.values() if c == 0), sum(1 for c in counts.values() if c != 1))
+
+    return sorted(found, key=changed)

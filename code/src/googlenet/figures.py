@@ -46,3 +46,96 @@ def training_curves(
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+_BRANCH_COLOURS = {"1x1": "#cfe3f7", "3x3": "#d5efd0", "5x5": "#fbe0c3", "pool": "#e6dcf3"}
+
+
+def _describe(layer, row) -> str:
+    import keras
+
+    if isinstance(layer, keras.layers.Conv2D):
+        kh, kw = layer.kernel_size
+        title = f"{kh}x{kw} conv, {layer.filters}"
+        if layer.strides != (1, 1):
+            title += f", /{layer.strides[0]}"
+    elif isinstance(layer, keras.layers.MaxPooling2D):
+        title = f"{layer.pool_size[0]}x{layer.pool_size[1]} max pool"
+    else:
+        title = type(layer).__name__
+    shape = "x".join(map(str, row.output_shape))
+    return f"{title}\n{shape}"
+
+
+def draw_inception_module(model, module: str, title: str | None = None) -> plt.Figure:
+    """Draw one inception module of a built model: its branches, widths, shapes and costs.
+
+    Each box is a layer (kernel, filters, output shape); under each branch is its total of
+    multiply-adds and parameters as counted by :mod:`googlenet.cost`. Batch-norm and ReLU
+    layers are folded into the convolution they follow.
+    """
+    from .blocks import BRANCHES, branch_of
+    from .cost import format_count, layer_costs
+
+    rows = layer_costs(model)
+    branches: dict[str, list] = {b: [] for b in BRANCHES}
+    totals = {b: [0, 0] for b in BRANCHES}
+    for row in rows:
+        branch = branch_of(row.name, module)
+        if branch is None:
+            continue
+        totals[branch][0] += row.params
+        totals[branch][1] += row.macs
+        layer = model.get_layer(row.name)
+        if row.kind in ("Conv2D", "MaxPooling2D"):
+            branches[branch].append(_describe(layer, row))
+    present = [b for b in BRANCHES if branches[b]]
+    if not present:
+        raise ValueError(f"model {model.name!r} has no layers of a module named {module!r}")
+    concat = model.get_layer(module)
+    in_desc = "x".join(str(int(d)) for d in model.get_layer(f"{module}_pool").input.shape[1:])
+    out_desc = "x".join(str(int(d)) for d in concat.output.shape[1:])
+
+    depth = max(len(branches[b]) for b in present)
+    width = len(present)
+    fig, ax = plt.subplots(figsize=(2.35 * width + 0.6, 1.15 * depth + 2.9))
+    ax.set_xlim(0, width)
+    ax.set_ylim(-1.6, depth + 1.6)
+    ax.axis("off")
+    box = {"boxstyle": "round,pad=0.35", "edgecolor": "#333333", "linewidth": 0.8}
+
+    def node(x, y, text, colour):
+        ax.text(x, y, text, ha="center", va="center", fontsize=8.5, bbox={**box, "facecolor": colour})
+
+    node(width / 2, -0.55, f"input\n{in_desc}", "#eeeeee")
+    node(width / 2, depth + 0.95, f"concatenate\n{out_desc}", "#eeeeee")
+    for i, b in enumerate(present):
+        x = i + 0.5
+        layers_here = branches[b]
+        ys = [0.55 + j * (depth / max(len(layers_here), 1)) for j in range(len(layers_here))]
+        ax.annotate("", xy=(x, ys[0] - 0.35), xytext=(width / 2, -0.2), arrowprops={"arrowstyle": "->", "lw": 0.7})
+        for j, (y, text) in enumerate(zip(ys, layers_here, strict=True)):
+            node(x, y, text, _BRANCH_COLOURS[b])
+            if j:
+                ax.annotate(
+                    "", xy=(x, y - 0.3), xytext=(x, ys[j - 1] + 0.3), arrowprops={"arrowstyle": "->", "lw": 0.7}
+                )
+        ax.annotate(
+            "", xy=(width / 2, depth + 0.6), xytext=(x, ys[-1] + 0.35), arrowprops={"arrowstyle": "->", "lw": 0.7}
+        )
+        params, macs = totals[b]
+        ax.text(
+            x,
+            -1.45,
+            f"{b} branch\n{format_count(macs)} MACs, {format_count(params)} params",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="#222222",
+        )
+    total_p = sum(p for p, _ in totals.values())
+    total_m = sum(m for _, m in totals.values())
+    heading = title or module
+    ax.set_title(f"{heading}: {format_count(total_m)} multiply-adds, {format_count(total_p)} parameters", fontsize=10)
+    fig.tight_layout()
+    return fig
