@@ -196,3 +196,33 @@ def multiplicities_matching(
         return (sum(1 for c in counts.values() if c == 0), sum(1 for c in counts.values() if c != 1))
 
     return sorted(found, key=changed)
+
+
+# Published per-row figures of Table 1 in Szegedy et al. 2015 (params, ops), for comparison only.
+# The paper rounds to thousands of parameters and millions of multiply-adds.
+PAPER_TABLE1: dict[str, tuple[int, int]] = {
+    "conv1 7x7/2": (2_700, 34_000_000),
+    "conv2 1x1 + 3x3": (112_000, 360_000_000),
+    "inception 3a": (159_000, 128_000_000),
+    "inception 3b": (380_000, 304_000_000),
+    "inception 4a": (364_000, 73_000_000),
+    "inception 4b": (437_000, 88_000_000),
+    "inception 4c": (463_000, 100_000_000),
+    "inception 4d": (580_000, 119_000_000),
+    "inception 4e": (840_000, 170_000_000),
+    "inception 5a": (1_072_000, 54_000_000),
+    "inception 5b": (1_388_000, 71_000_000),
+    "linear": (1_000_000, 1_000_000),
+}
+
+
+def googlenet_row(layer_name: str) -> str | None:
+    """Map a GoogLeNet layer name to its Table 1 row (auxiliary-head layers map to 'aux1'/'aux2')."""
+    for prefix, row in (("conv1_", "conv1 7x7/2"), ("conv2_", "conv2 1x1 + 3x3"), ("aux1", "aux1"), ("aux2", "aux2")):
+        if layer_name.startswith(prefix):
+            return row
+    if layer_name.startswith("inception_"):
+        return "inception " + layer_name.split("_")[1]
+    if layer_name == "main":
+        return "linear"
+    return None

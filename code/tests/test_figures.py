@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from googlenet import blocks, figures  # noqa: E402
+
+
+def _texts(fig):
+    return " ".join(t.get_text() for ax in fig.axes for t in ax.texts + [ax.title])
+
+
+def test_module_diagram_shows_widths_shapes_and_costs():
+    model = blocks.single_block_model(
+        blocks.inception_module, name="m", filters_1x1=128, reduce_3x3=64, filters_3x3=192,
+        reduce_5x5=64, filters_5x5=96, pool_proj=64,
+    )  # fmt: skip
+    text = _texts(figures.draw_inception_module(model, "m", title="example"))
+    for expected in ("5x5 conv, 96", "1x1 conv, 64", "3x3 max pool", "28x28x480", "28x28x256", "271.4M", "pool branch"):
+        assert expected in text
+
+
+def test_module_diagram_rejects_unknown_module():
+    model = blocks.single_block_model(blocks.naive_inception, name="m", filters_1x1=1, filters_3x3=1, filters_5x5=1)
+    with pytest.raises(ValueError, match="no layers of a module named 'x'"):
+        figures.draw_inception_module(model, "x")
+
+
+def test_training_curves_accepts_keras_and_book_histories():
+    fig = figures.training_curves(
+        {"accuracy": [0.5, 0.6], "val_accuracy": [0.4, 0.5], "loss": [1, 0.8], "val_loss": [1, 0.9]}
+    )
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
+    fig = figures.training_curves({"train_accuracy": [0.5], "test_accuracy": [0.4]}, metrics=("accuracy",))
+    assert [line.get_label() for line in fig.axes[0].lines] == ["train", "test"]
