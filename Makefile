@@ -1,6 +1,7 @@
 # Two entry points for a fresh clone (Python 3.11 and pip are all they need):
 #   make book   set up .venv from requirements.txt and build the HTML site into _build/html
-#   make test   set up .venv, then lint + unit tests, every notebook under nbval (strict), strict build
+#   make test   set up .venv, then lint + unit tests, every notebook under nbval (strict), strict build,
+#               and the built site checked in headless Chromium (Debian's chromium package)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -11,7 +12,7 @@ BUILD  := $(BIN)/jupyter-book build . -W -n --keep-going
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: book test lint unit notebooks site clean
+.PHONY: book test lint unit notebooks site browser clean
 
 $(STAMP): requirements.txt code/pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
@@ -23,10 +24,10 @@ book: $(STAMP)
 	$(BUILD)
 	@echo "Site built: open _build/html/index.html"
 
-test: lint unit notebooks site
+test: lint unit notebooks site browser
 
 lint: $(STAMP)
-	$(BIN)/ruff check code
+	$(BIN)/ruff check code tests _ext
 	$(BIN)/ruff format --check code
 
 unit: $(STAMP)
@@ -39,6 +40,11 @@ notebooks: $(STAMP)
 site: $(STAMP)
 	rm -rf _build
 	$(BUILD)
+
+# Needs a built site (make site) and /usr/bin/chromium; screenshots go to _build/screenshots.
+browser: $(STAMP)
+	test -f _build/html/index.html || $(BUILD)
+	$(BIN)/python -m pytest -p no:cacheprovider tests
 
 clean:
 	rm -rf _build $(VENV)

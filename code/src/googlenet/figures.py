@@ -98,14 +98,14 @@ def draw_inception_module(model, module: str, title: str | None = None) -> plt.F
 
     depth = max(len(branches[b]) for b in present)
     width = len(present)
-    fig, ax = plt.subplots(figsize=(2.35 * width + 0.6, 1.15 * depth + 2.9))
+    fig, ax = plt.subplots(figsize=(1.85 * width + 0.4, 0.95 * depth + 2.6))
     ax.set_xlim(0, width)
-    ax.set_ylim(-1.6, depth + 1.6)
+    ax.set_ylim(-1.9, depth + 1.4)
     ax.axis("off")
     box = {"boxstyle": "round,pad=0.35", "edgecolor": "#333333", "linewidth": 0.8}
 
     def node(x, y, text, colour):
-        ax.text(x, y, text, ha="center", va="center", fontsize=8.5, bbox={**box, "facecolor": colour})
+        ax.text(x, y, text, ha="center", va="center", fontsize=10, bbox={**box, "facecolor": colour})
 
     node(width / 2, -0.55, f"input\n{in_desc}", "#eeeeee")
     node(width / 2, depth + 0.95, f"concatenate\n{out_desc}", "#eeeeee")
@@ -127,15 +127,57 @@ def draw_inception_module(model, module: str, title: str | None = None) -> plt.F
         ax.text(
             x,
             -1.45,
-            f"{b} branch\n{format_count(macs)} MACs, {format_count(params)} params",
+            f"{b} branch\n{format_count(macs)} MACs\n{format_count(params)} params",
             ha="center",
             va="center",
-            fontsize=8,
+            fontsize=9.5,
             color="#222222",
         )
     total_p = sum(p for p, _ in totals.values())
     total_m = sum(m for _, m in totals.values())
     heading = title or module
-    ax.set_title(f"{heading}: {format_count(total_m)} multiply-adds, {format_count(total_p)} parameters", fontsize=10)
+    ax.set_title(f"{heading}\n{format_count(total_m)} multiply-adds, {format_count(total_p)} parameters", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def image_grid(images, titles=None, ncols: int = 8, size: float = 1.2, title: str | None = None) -> plt.Figure:
+    """Small greyscale images in a grid, each with an optional caption."""
+    import numpy as np
+
+    images = np.asarray(images)
+    nrows = int(np.ceil(len(images) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.15), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(images[i].squeeze(), cmap="gray_r", vmin=0, vmax=255)
+            if titles is not None:
+                ax.set_title(titles[i], fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix_figure(counts, class_names, title: str | None = None) -> plt.Figure:
+    """A confusion matrix with counts written in every cell."""
+    import numpy as np
+
+    counts = np.asarray(counts)
+    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    ax.imshow(np.log1p(counts), cmap="Blues")
+    ax.grid(False)
+    ticks = range(len(class_names))
+    ax.set_xticks(ticks, class_names, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(ticks, class_names, fontsize=8)
+    ax.set(xlabel="predicted class", ylabel="true class")
+    threshold = np.log1p(counts).max() / 2
+    for i in ticks:
+        for j in ticks:
+            colour = "white" if np.log1p(counts[i, j]) > threshold else "black"
+            ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=7, color=colour)
+    if title:
+        ax.set_title(title)
     fig.tight_layout()
     return fig

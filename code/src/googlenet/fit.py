@@ -221,8 +221,14 @@ def check_output_dir(out: Path, config: RunConfig) -> dict | None:
     probe_dir = out if out.exists() else next((p for p in out.parents if p.exists()), Path("/"))
     if out.exists() and not out.is_dir():
         raise ValueError(f"output folder {out} exists and is not a folder")
-    if not os.access(probe_dir, os.W_OK | os.X_OK):
-        raise PermissionError(f"output folder {out} is not writable (checked {probe_dir}); choose another --out")
+    try:  # os.access says yes to root even on read-only file systems: really try
+        fd, probe = tempfile.mkstemp(dir=probe_dir, prefix=".write-test-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise PermissionError(
+            f"output folder {out} is not writable ({probe_dir}: {error.strerror}); choose another --out"
+        ) from error
     state_path = out / STATE
     if not state_path.exists():
         if out.exists() and any(out.iterdir()):

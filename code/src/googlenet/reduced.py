@@ -166,3 +166,20 @@ def module_widths(model: keras.Model) -> Sequence[int]:
     """Output depth of every inception module of an improved build, in order."""
     return [int(layer.output.shape[-1]) for layer in model.layers if layer.name.startswith("inception_") and
             isinstance(layer, layers.Concatenate)]  # fmt: skip
+
+
+def writeup_functional(filters: int = 16, num_blocks: int = 5) -> keras.Model:
+    """A functional twin of :class:`InceptionNet` with the same layers and weights' shapes.
+
+    The cost counter reads functional graphs; this twin lets it count the study note's build.
+    """
+    inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
+    x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
+    x = layers.Conv2D(64, 3, padding="same", activation="relu", name="stem_conv")(x)
+    for i in range(1, num_blocks + 1):
+        x = inception_module(
+            x, filters_1x1=filters, reduce_3x3=filters, filters_3x3=filters, reduce_5x5=filters,
+            filters_5x5=filters, pool_proj=filters, name=f"inception_{i}",
+        )  # fmt: skip
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    return keras.Model(inputs, layers.Dense(NUM_CLASSES, name="main")(x), name="writeup_functional")

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from googlenet import cost, evaluate, figures, reduced  # noqa: E402
+
+
+def test_confusion_matrix_and_per_class_accuracy():
+    true = np.array([0, 0, 1, 1, 2, 2])
+    pred = np.array([0, 1, 1, 1, 0, 2])
+    counts = evaluate.confusion_matrix(true, pred, num_classes=3)
+    np.testing.assert_array_equal(counts, [[1, 1, 0], [0, 2, 0], [1, 0, 1]])
+    np.testing.assert_allclose(evaluate.per_class_accuracy(counts), [0.5, 1.0, 0.5])
+
+
+@pytest.mark.parametrize("true, pred, message", [([0, 1], [0], "shape"), ([0, 10], [0, 1], "0..9")])
+def test_confusion_matrix_rejects_bad_input(true, pred, message):
+    with pytest.raises(ValueError, match=message):
+        evaluate.confusion_matrix(np.array(true), np.array(pred))
+
+
+def test_predict_classes_on_raw_pixels():
+    model = reduced.improved_net(num_modules=1)
+    images = np.zeros((3, 28, 28), dtype=np.uint8)
+    assert evaluate.predict_classes(model, images).shape == (3,)
+
+
+def test_writeup_functional_twin_matches_subclassed_model():
+    twin = reduced.writeup_functional()
+    assert cost.total_params(twin) == reduced.writeup_net().count_params()
+    assert cost.total_macs(twin) > 0
+
+
+def test_grid_and_confusion_figures():
+    fig = figures.image_grid(np.zeros((5, 28, 28)), titles=list("abcde"), ncols=3)
+    assert len(fig.axes) == 6
+    fig = figures.confusion_matrix_figure(np.eye(3, dtype=int), ["a", "b", "c"])
+    assert len(fig.axes[0].texts) == 9
