@@ -77,6 +77,14 @@ def test_resume_after_interruption_equals_uninterrupted_run(tiny, tmp_path):
         "epoch-0002", "epoch-0003"]  # fmt: skip
 
 
+def test_writeup_config_runs_end_to_end(tiny, tmp_path):
+    config = fit.make_config("writeup", 1, 20, 0, model_args={"filters": 4, "num_blocks": 1})
+    meta = fit.train_run(config, tmp_path / "w", tiny, progress=False, log=lambda m: None)
+    model = keras.models.load_model(tmp_path / "w" / fit.MODEL, safe_mode=True)
+    assert meta["test_accuracy"] == fit.evaluate_accuracy(model, tiny.x_test, tiny.y_test)
+    assert meta["params"] == model.count_params() and meta["multiply_adds"] > 0
+
+
 def test_write_json_atomic_leaves_no_temporary_files(tmp_path):
     fit.write_json_atomic(tmp_path / "x.json", {"a": 1})
     assert json.loads((tmp_path / "x.json").read_text()) == {"a": 1}

@@ -31,6 +31,8 @@ import numpy as np
 import tensorflow as tf
 
 from . import cost, reduced
+from .evaluate import predict_classes
+from .models import inference_model
 
 STATE = "state.json"
 HISTORY = "history.json"
@@ -380,24 +382,15 @@ def _prune_checkpoints(folder: Path, keep: int) -> None:
             path.unlink()
 
 
-def inference_only(model: keras.Model) -> keras.Model:
-    """The main head alone (a model with auxiliary heads returns a dict)."""
-    if isinstance(model.output, dict):
-        return keras.Model(model.input, model.output["main"], name=model.name)
-    return model
-
-
-def evaluate_accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray, batch_size: int = 500) -> float:
+def evaluate_accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
     """Top-1 accuracy on raw uint8 images (the models normalise inside)."""
-    logits = model.predict(images[..., None].astype("float32"), batch_size=batch_size, verbose=0)
-    if isinstance(logits, dict):
-        logits = logits["main"]
-    return float(np.mean(np.argmax(logits, axis=1) == labels))
+    return float(np.mean(predict_classes(model, images) == labels))
 
 
 def finalize(model: keras.Model, config: RunConfig, out: Path, history: list[dict], data, commit: str | None) -> dict:
     """Save the self-contained model, check it reloads, and write the metadata."""
-    final = inference_only(model)
+    outputs = getattr(model, "outputs", None)  # None for the subclassed write-up model
+    final = inference_model(model) if outputs and len(outputs) > 1 else model
     final.save(out / MODEL)
     reloaded = keras.models.load_model(out / MODEL, safe_mode=True)
     test_accuracy = evaluate_accuracy(reloaded, data.x_test, data.y_test)
@@ -413,7 +406,10 @@ def finalize(model: keras.Model, config: RunConfig, out: Path, history: list[dic
         "best_epoch_test_accuracy": max(row["test_accuracy"] for row in history),
         "params": cost.total_params(final),
         "trainable_params": cost.trainable_params(final),
-        "multiply_adds": cost.total_macs(final) if not isinstance(final, reduced.InceptionNet) else None,
+        # The subclassed write-up model is counted through its functional twin (same layers).
+        "multiply_adds": cost.total_macs(
+            reduced.writeup_functional(**config.model_args) if isinstance(final, reduced.InceptionNet) else final
+        ),
         "train_seconds": train_seconds,
         "images_per_second": len(data.x_train) * len(history) / train_seconds,
         "wall_seconds": history[-1]["wall_seconds_since_start"],
