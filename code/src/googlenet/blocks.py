@@ -10,6 +10,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from .fused import FUSED_1X1, FusedBatchNormalization, SplitChannels
+
 # Branch names in the order they are concatenated (the paper's order: 1x1, 3x3, 5x5, pool).
 BRANCHES = ("1x1", "3x3", "5x5", "pool")
 
@@ -34,17 +36,22 @@ def conv_unit(
     strides: int = 1,
     padding: str = "same",
     batch_norm: bool = False,
+    bn_momentum: float = 0.99,
+    fast: bool = False,
 ) -> keras.KerasTensor:
     """Convolution + ReLU (the paper), or convolution without bias + batch norm + ReLU.
 
     With ``batch_norm`` the layers are named ``<name>`` (conv), ``<name>_bn`` and
-    ``<name>_relu``; without, the ReLU is the conv's own activation.
+    ``<name>_relu``; without, the ReLU is the conv's own activation. ``fast`` uses
+    :class:`~googlenet.fused.FusedBatchNormalization` (same function, one kernel);
+    ``bn_momentum`` is Keras's (0.99 by default; 0.9 equals PyTorch's 0.1).
     """
     if not batch_norm:
         return layers.Conv2D(filters, kernel, strides=strides, padding=padding, activation="relu", name=name)(x)
     x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False, name=name)(x)
     # epsilon 1e-3 as in torchvision's BasicConv2d for GoogLeNet and Keras's InceptionV3.
-    x = layers.BatchNormalization(epsilon=1e-3, name=f"{name}_bn")(x)
+    norm = FusedBatchNormalization if fast else layers.BatchNormalization
+    x = norm(epsilon=1e-3, momentum=bn_momentum, name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
@@ -84,11 +91,16 @@ def inception_module(
     name: str = "inception",
     batch_norm: bool = False,
     kernel_5x5: int = 5,
+    bn_momentum: float = 0.99,
+    fast: bool = False,
 ) -> keras.KerasTensor:
     """The inception module with dimension reduction (GoogLeNet's building block).
 
     1x1 reductions before the 3x3 and "5x5" convolutions and a 1x1 projection after the
     3x3 stride-1 max pool. ``kernel_5x5=3`` gives torchvision's variant of that branch.
+    ``fast`` computes the same function faster on a CPU: the three 1x1 convolutions that read
+    the module's input become one (``<name>_fused_1x1``, split by ``<name>_split``) and batch
+    norm uses one fused kernel (see :mod:`googlenet.fused`).
     """
     f1 = check_width("filters_1x1", filters_1x1)
     r3 = check_width("reduce_3x3", reduce_3x3)
@@ -98,13 +110,18 @@ def inception_module(
     pp = check_width("pool_proj", pool_proj)
     if kernel_5x5 not in (3, 5):
         raise ValueError(f"kernel_5x5 must be 5 (the paper) or 3 (torchvision), got {kernel_5x5!r}")
-    b1 = conv_unit(x, f1, 1, name=f"{name}_1x1", batch_norm=batch_norm)
-    b3 = conv_unit(x, r3, 1, name=f"{name}_3x3_reduce", batch_norm=batch_norm)
-    b3 = conv_unit(b3, f3, 3, name=f"{name}_3x3", batch_norm=batch_norm)
-    b5 = conv_unit(x, r5, 1, name=f"{name}_5x5_reduce", batch_norm=batch_norm)
-    b5 = conv_unit(b5, f5, kernel_5x5, name=f"{name}_5x5", batch_norm=batch_norm)
+    unit = {"batch_norm": batch_norm, "bn_momentum": bn_momentum, "fast": fast}
+    if fast:
+        fused = conv_unit(x, f1 + r3 + r5, 1, name=f"{name}_{FUSED_1X1}", **unit)
+        b1, b3, b5 = SplitChannels([f1, r3, r5], name=f"{name}_split")(fused)
+    else:
+        b1 = conv_unit(x, f1, 1, name=f"{name}_1x1", **unit)
+        b3 = conv_unit(x, r3, 1, name=f"{name}_3x3_reduce", **unit)
+        b5 = conv_unit(x, r5, 1, name=f"{name}_5x5_reduce", **unit)
+    b3 = conv_unit(b3, f3, 3, name=f"{name}_3x3", **unit)
+    b5 = conv_unit(b5, f5, kernel_5x5, name=f"{name}_5x5", **unit)
     bp = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)
-    bp = conv_unit(bp, pp, 1, name=f"{name}_pool_proj", batch_norm=batch_norm)
+    bp = conv_unit(bp, pp, 1, name=f"{name}_pool_proj", **unit)
     return layers.Concatenate(axis=-1, name=name)([b1, b3, b5, bp])
 
 

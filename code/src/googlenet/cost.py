@@ -96,6 +96,9 @@ class LayerCost:
 
 
 def _shape(tensor: object) -> tuple[int, ...]:
+    if isinstance(tensor, (list, tuple)):  # a layer with several outputs (a split): their total
+        shapes = [_shape(t) for t in tensor]
+        return (*shapes[0][:-1], sum(s[-1] for s in shapes))
     shape = tuple(tensor.shape)
     return tuple(int(d) for d in shape[1:] if d is not None)
 

@@ -115,6 +115,8 @@ def improved_net(
     aux_heads: bool = False,
     dropout: float = 0.2,
     stem_filters: int = 32,
+    bn_momentum: float = 0.9,
+    fast: bool = True,
     name: str = "improved_googlenet",
 ) -> keras.Model:
     """The book's reduced GoogLeNet for 28x28 inputs.
@@ -124,7 +126,10 @@ def improved_net(
     modules run at 14x14, a max pool halves to 7x7 for the rest, as GoogLeNet pools after 3b.
     With 9 modules a second pool after the seventh (as after 4e) brings 5a-5b to 4x4.
     ``width`` scales every branch; ``aux_heads`` adds GoogLeNet-style heads after modules 3
-    and 6 (outputs ``main``, ``aux1``, ``aux2``).
+    and 6 (outputs ``main``, ``aux1``, ``aux2``). Batch norm's moving averages use momentum 0.9
+    (PyTorch's default) rather than Keras's 0.99, so test-time statistics keep up with weights
+    that move fast early in a short run. ``fast`` builds the fused layers of
+    :mod:`googlenet.fused` (same function, quicker on a CPU); ``fast=False`` the plain ones.
     """
     if not isinstance(num_modules, int) or not 1 <= num_modules <= len(IMPROVED_WIDTHS):
         raise ValueError(f"num_modules must be an integer from 1 to {len(IMPROVED_WIDTHS)}, got {num_modules!r}")
@@ -138,14 +143,15 @@ def improved_net(
 
     inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
     x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
-    x = conv_unit(x, stem_filters, 3, name="stem_conv1", batch_norm=True)
-    x = conv_unit(x, scaled(64), 3, strides=2, name="stem_conv2", batch_norm=True)  # 28 -> 14
+    unit = {"batch_norm": True, "bn_momentum": bn_momentum, "fast": fast}
+    x = conv_unit(x, stem_filters, 3, name="stem_conv1", **unit)
+    x = conv_unit(x, scaled(64), 3, strides=2, name="stem_conv2", **unit)  # 28 -> 14
     aux = []
     for i, widths in enumerate(IMPROVED_WIDTHS[:num_modules], start=1):
         f1, r3, f3, r5, f5, pp = (scaled(w) for w in widths)
         x = inception_module(
             x, filters_1x1=f1, reduce_3x3=r3, filters_3x3=f3, reduce_5x5=r5, filters_5x5=f5, pool_proj=pp,
-            name=f"inception_{i}", batch_norm=True,
+            name=f"inception_{i}", **unit,
         )  # fmt: skip
         if i in (2, 7) and i < num_modules:
             x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool_{i}")(x)
