@@ -1,10 +1,12 @@
-"""Command line: ``python -m googlenet train ...`` for full training runs.
+"""Command line: ``python -m googlenet train ...`` for full training runs, ``bench`` for speed.
 
 Example (background-friendly; progress goes to the log, checkpoints to the folder)::
 
     nohup python -m googlenet train --config improved --epochs 15 --out results/improved > improved.log 2>&1 &
 
 Run the same command again after an interruption: it resumes from the last completed epoch.
+``python -m googlenet bench --quick`` (from the repository root) measures training and
+inference throughput and writes ``results/benchmarks/<name>.json``.
 """
 
 from __future__ import annotations
@@ -26,11 +28,31 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, help="run folder; an existing run there is resumed")
     train.add_argument("--data-dir", default=None, help="folder with the Fashion-MNIST IDX files (optional)")
     train.add_argument("--no-progress", action="store_true", help="no per-step progress bar (one line per epoch)")
+    bench = sub.add_parser("bench", help="measure training/inference throughput (run from the repository root)")
+    bench.add_argument("--quick", action="store_true", help="fewer, shorter windows (under 3 minutes)")
+    bench.add_argument("--name", default=None, help="output name (default: 'quick' or 'full')")
+    bench.add_argument("--out", default="results/benchmarks", help="folder for <name>.json")
     return parser
+
+
+def _bench(args) -> int:
+    from .bench import format_table, run_benchmark
+
+    try:
+        result = run_benchmark(args.name or ("quick" if args.quick else "full"), args.quick, args.out,
+                               log=lambda m: print(m, flush=True))  # fmt: skip
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(format_table(result))
+    print(f"written: {args.out}/{result['name']}.json ({result['seconds']:.0f} s)")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "bench":
+        return _bench(args)
     from . import data as data_module
     from . import fit
 

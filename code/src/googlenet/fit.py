@@ -32,7 +32,8 @@ import tensorflow as tf
 
 from . import cost, reduced
 from .evaluate import predict_classes
-from .models import inference_model
+from .models import AUX_LOSS_WEIGHT, inference_model
+from .train import weighted_loss
 
 STATE = "state.json"
 HISTORY = "history.json"
@@ -133,7 +134,7 @@ class Trainer:
     """The study note's loop, made correct: one-hot labels, categorical cross-entropy, Adam,
     train/test loss and accuracy metrics, and compiled ``train_step`` / ``test_step``."""
 
-    def __init__(self, model: keras.Model, learning_rate, aux_weight: float = 0.3):
+    def __init__(self, model: keras.Model, learning_rate, aux_weight: float = AUX_LOSS_WEIGHT):
         self.model = model
         self.optimizer = keras.optimizers.Adam(learning_rate)
         self.loss_object = keras.losses.CategoricalCrossentropy(from_logits=True)
@@ -151,17 +152,14 @@ class Trainer:
     def train_step(self, images, labels):
         with tf.GradientTape() as tape:
             outputs = self.model(images, training=True)
-            main = self._main(outputs)
-            loss = self.loss_object(labels, main)
-            total = loss
-            if isinstance(outputs, dict):
-                for name, logits in outputs.items():
-                    if name != "main":
-                        total = total + self.aux_weight * self.loss_object(labels, logits)
+            if not isinstance(outputs, dict):
+                outputs = {"main": outputs}
+            losses = {name: self.loss_object(labels, logits) for name, logits in outputs.items()}
+            total = weighted_loss(losses, self.aux_weight)  # main + 0.3 x each auxiliary head
         grads = tape.gradient(total, self.model.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables, strict=True))
-        self.train_loss.update_state(loss)
-        self.train_accuracy.update_state(labels, main)
+        self.train_loss.update_state(losses["main"])
+        self.train_accuracy.update_state(labels, outputs["main"])
 
     @tf.function(jit_compile=False, reduce_retracing=True)
     def test_step(self, images, labels):

@@ -1,0 +1,77 @@
+"""Where a training step's time goes: TensorFlow's profiler, summed by operation type.
+
+Uses the trace TensorFlow's own profiler records (``tf.profiler.experimental``) and the
+converter that ships inside TensorFlow's wheel (the one TensorBoard's profile plugin calls),
+so it works offline with nothing else installed.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+
+def op_time_by_type(step, args, steps: int = 5) -> dict[str, float]:
+    """Milliseconds per step spent in each TensorFlow op type (summed over CPU threads).
+
+    ``step(*args)`` must already be traced (call it a few times first). ``IDLE`` is the time
+    the profiler saw worker threads waiting. The values add up to threads x wall time, not
+    to the wall time of a step.
+    """
+    import tensorflow as tf
+
+    try:
+        from tensorflow.python.profiler.internal import _pywrap_profiler_plugin as plugin
+    except ImportError as error:  # pragma: no cover - depends on TensorFlow's packaging
+        raise RuntimeError(f"this TensorFlow ({tf.__version__}) ships no profile converter: {error}") from error
+    with tempfile.TemporaryDirectory(prefix="googlenet-profile-") as folder:
+        tf.profiler.experimental.start(folder)
+        for _ in range(steps):
+            result = step(*args)
+        tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, result)
+        tf.profiler.experimental.stop()
+        traces = [str(p) for p in Path(folder).rglob("*.xplane.pb")]
+        if not traces:
+            raise RuntimeError(f"the profiler wrote no trace under {folder}")
+        raw, ok = plugin.xspace_to_tools_data(traces, "framework_op_stats", {})
+    if not ok:
+        raise RuntimeError(f"could not convert the profile: {raw[:200]!r}")
+    table = json.loads(raw)
+    table = table[0] if isinstance(table, list) else table
+    columns = [c["id"] for c in table["cols"]]
+    totals: Counter[str] = Counter()
+    for row in table["rows"]:
+        cells = dict(zip(columns, (c.get("v") for c in row["c"]), strict=False))
+        totals[_plain_op_name(str(cells["type"]))] += float(cells["total_self_time"])  # microseconds
+    return {name: micros / 1000 / steps for name, micros in totals.most_common()}
+
+
+def _plain_op_name(op_type: str) -> str:
+    """``_MklNativeConv2DBackpropFilter`` -> ``Conv2DBackpropFilter`` (oneDNN's kernels renamed)."""
+    for prefix in ("_MklNative", "_Mkl"):
+        if op_type.startswith(prefix):
+            return op_type[len(prefix) :]
+    return op_type
+
+
+# How the op types group into causes a reader can act on.
+GROUPS = {
+    "convolution backward": ("Conv2DBackpropFilter", "Conv2DBackpropInput"),
+    "convolution forward": ("Conv2D", "FusedConv2D"),
+    "batch norm and element-wise": ("FusedBatchNormV3", "FusedBatchNormGradV3", "Mul", "SquaredDifference", "Mean",
+                                    "Tile", "Sub", "Rsqrt", "Sum"),
+    "max pool": ("MaxPool", "MaxPoolGrad"),
+    "concat / split": ("ConcatV2", "Slice", "SplitV", "Split"),
+    "idle threads": ("IDLE",),
+}  # fmt: skip
+
+
+def group_op_times(times: dict[str, float]) -> dict[str, float]:
+    """Sum op-type times into :data:`GROUPS`; everything else goes to ``other``."""
+    lookup = {op: group for group, ops in GROUPS.items() for op in ops}
+    grouped: Counter[str] = Counter({group: 0.0 for group in [*GROUPS, "other"]})
+    for op, ms in times.items():
+        grouped[lookup.get(op, "other")] += ms
+    return dict(grouped)
