@@ -1,0 +1,77 @@
+"""The benchmark's arithmetic and its study-note pipeline (timings themselves are never asserted)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from googlenet import bench
+
+
+def _row(name: str, model: str, ips: float) -> dict:
+    spec = next(r for r in bench.ROWS if r.name == name)
+    return {**spec.__dict__, "images_per_second": ips, "macs_per_image": 1_000_000 if model == "improved" else 5}
+
+
+def _rows() -> list[dict]:
+    return [
+        _row("note_pipeline", "improved", 100.0),
+        _row("tfdata", "improved", 150.0),
+        _row("tfdata_onednn", "improved", 240.0),
+        _row("book", "improved", 300.0),
+        _row("book_fixed_batch", "improved", 400.0),
+    ]
+
+
+def test_summary_ratios_and_gflops():
+    summary = bench.summarise(_rows(), {"gflops": 100.0, "n": 8}, {"images_per_second": 2000.0})
+    assert summary["speedup"] == pytest.approx(3.0)
+    assert summary["steps"]["tfdata_onednn"] == pytest.approx(2.4)
+    # 3 x forward, 2 FLOPs per multiply-add: 6 * 1e6 * 300 / 1e9
+    assert summary["training_gflops"] == pytest.approx(1.8)
+    assert summary["utilisation"] == pytest.approx(0.018)
+    assert summary["utilisation_fixed_batch"] == pytest.approx(6 * 1e6 * 400 / 1e9 / 100)
+    assert "writeup_model_speedup" not in summary
+    rows = _rows() + [_row("writeup_note_pipeline", "writeup", 50.0), _row("writeup_book_pipeline", "writeup", 60.0)]
+    assert bench.summarise(rows, {"gflops": 100.0}, {"images_per_second": 1.0})["writeup_model_speedup"] == 1.2
+
+
+def test_table_lists_every_row_and_the_headline_figures():
+    rows = _rows()
+    result = {"rows": rows, "matmul": {"n": 8, "gflops": 100.0}, "inference": {"model": "m.keras"},
+              "summary": bench.summarise(rows, {"gflops": 100.0, "n": 8}, {"images_per_second": 2000.0})}  # fmt: skip
+    table = bench.format_table(result)
+    for row in rows:
+        assert row["name"] in table
+    assert "3.00x" in table and "2000 images/s" in table and "1.8%" in table
+
+
+def test_quick_rows_exist_and_every_row_is_distinct():
+    names = [row.name for row in bench.ROWS]
+    assert len(set(names)) == len(names)
+    assert set(bench.QUICK_ROWS) <= set(names) and set(bench.PROFILED_ROWS) <= set(names)
+
+
+def test_note_pipeline_keeps_labels_and_shapes():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (20, 28, 28)).astype("uint8")
+    labels = np.arange(20) % 10
+    batches = bench.note_batches(images, labels, batch_size=8, seed=0)
+    x, y = next(iter(batches))
+    assert x.shape == (8, 28, 28, 1) and y.shape == (8, 10)
+    assert x.min() >= 0 and x.max() <= 255
+    # every augmented image is a shifted/flipped original: its label one-hot matches one of them
+    assert set(np.argmax(y, axis=1)) <= set(labels)
+    assert len(batches) == 3  # 20 images in batches of 8
+
+
+def test_bad_benchmark_name_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="plain file name"):
+        bench.run_benchmark("../x", quick=True, out_dir=tmp_path)
+
+
+def test_benchmark_outside_the_repository_root_says_where_to_run_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match="repository root"):
+        bench.run_benchmark("quick", quick=True, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
