@@ -123,7 +123,7 @@ def measure_row(row: Row, windows: int, steps: int, warmup: int, batch_size: int
         "window_images_per_second": rates,
         "steps_per_window": steps,
         "batch_size": batch_size,
-        "onednn_active": _onednn_active(tf),
+        "onednn_active": _onednn_active(),
         "threads": {
             "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
             "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
@@ -133,7 +133,8 @@ def measure_row(row: Row, windows: int, steps: int, warmup: int, batch_size: int
     }
 
 
-def _onednn_active(tf) -> bool:
+def _onednn_active() -> bool:
+    """Whether TensorFlow actually loaded its oneDNN kernels (not just whether they were asked for)."""
     from tensorflow.python.util import _pywrap_util_port
 
     return bool(_pywrap_util_port.IsMklEnabled())
@@ -324,8 +325,6 @@ def run_benchmark(name: str, quick: bool, out_dir: Path = RESULTS, log=print) ->
             if row.name in PROFILED_ROWS:
                 log(f"profiling {row.name} ...")
                 profiles.append(_run_child(f"profile:{row.name}", quick, row.onednn))
-    import tensorflow as tf  # noqa: F401 - for the versions below
-
     result = {
         "name": name,
         "quick": quick,
