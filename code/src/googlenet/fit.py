@@ -30,7 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import cost, reduced
+from . import baseline, cost, reduced
 from .evaluate import predict_classes
 from .models import AUX_LOSS_WEIGHT, inference_model
 from .train import weighted_loss
@@ -68,6 +68,16 @@ CONFIGS: dict[str, dict] = {
         "model_args": {"num_modules": 5, "width": 1.0},
     },
 }
+# The ablations (chapter 9): the improved configuration with one thing changed each.
+_IMPROVED = {k: v for k, v in CONFIGS["improved"].items() if k != "model_args"}
+CONFIGS |= {
+    "wide": _IMPROVED | {"model_args": {"num_modules": 5, "width": 2.0}},  # every branch x2
+    "deep": _IMPROVED | {"model_args": {"num_modules": 9, "width": 1.0}},  # GoogLeNet's 9 modules
+    "deep_aux": _IMPROVED | {"model_args": {"num_modules": 9, "width": 1.0, "aux_heads": True}},
+    "no_augment": _IMPROVED | {"augment": False, "model_args": {"num_modules": 5, "width": 1.0}},
+    # Stacked 3x3 convolutions with about the improved build's multiply-adds.
+    "vgg": _IMPROVED | {"builder": "vgg", "model_args": {"base_width": baseline.DEFAULT_BASE_WIDTH}},
+}
 
 
 def build_model(config: RunConfig) -> keras.Model:
@@ -75,6 +85,8 @@ def build_model(config: RunConfig) -> keras.Model:
     builder = CONFIGS[config.config]["builder"]
     if builder == "writeup":
         return reduced.writeup_net(**config.model_args)
+    if builder == "vgg":
+        return baseline.vgg_net(**config.model_args)
     return reduced.improved_net(**config.model_args)
 
 
