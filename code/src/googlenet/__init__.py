@@ -8,7 +8,19 @@ from . import runtime as runtime  # noqa: I001 - must run before anything import
 
 runtime.quiet_tensorflow()
 
-from . import blocks, cost, data, evaluate, figures, models, reduced, train  # noqa: E402
+from . import ablation, baseline, blocks, cost, data, evaluate, figures, models, reduced, train  # noqa: E402
 
-__all__ = ["blocks", "cost", "data", "evaluate", "figures", "models", "reduced", "runtime", "train"]
+__all__ = [
+    "ablation",
+    "baseline",
+    "blocks",
+    "cost",
+    "data",
+    "evaluate",
+    "figures",
+    "models",
+    "reduced",
+    "runtime",
+    "train",
+]
 __version__ = "0.1.0"

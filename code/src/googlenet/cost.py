@@ -156,6 +156,20 @@ def trainable_params(model: keras.Model) -> int:
     return int(sum(math.prod(w.shape) for w in model.trainable_weights))
 
 
+def conv_depth(model: keras.Model) -> int:
+    """Convolutions on the longest input-to-output path of a functional model.
+
+    The depth a "too shallow" argument is about: parallel branches count once, so an
+    inception module adds two (1x1 reduction, then 3x3 or 5x5), a VGG stage its stacked convs.
+    """
+    depth: dict[int, int] = {}
+    for layer in model.layers:  # functional models list layers in topological order
+        parents = [node.operation for inbound in layer._inbound_nodes for node in inbound.parent_nodes]
+        below = max((depth[id(p)] for p in parents if id(p) in depth), default=0)
+        depth[id(layer)] = below + isinstance(layer, keras.layers.Conv2D)
+    return max(depth.values(), default=0)
+
+
 def group_costs(model: keras.Model, key) -> dict[str, tuple[int, int]]:
     """Sum (params, MACs) over layers grouped by ``key(layer_name)`` (``None`` drops a layer)."""
     groups: dict[str, tuple[int, int]] = {}

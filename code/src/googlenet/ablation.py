@@ -1,0 +1,93 @@
+"""The ablation study of chapter 9: which shipped runs it compares, and how it judges them.
+
+Every run is a named configuration of the command line trained for the same epoch budget on
+the same pipeline; :data:`ABLATIONS` says which folder under ``results/`` holds it and what it
+changes relative to the improved build. Three seeds of the improved build measure run-to-run
+noise, and :func:`verdict` calls an effect real only when it exceeds that noise.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+# Every run of the study trains for this many epochs (see chapter 9 for why).
+EPOCHS = 4
+
+
+@dataclass(frozen=True)
+class Ablation:
+    """One run of the study: its folder under ``results/``, configuration, seed and meaning."""
+
+    run: str
+    config: str
+    seed: int
+    label: str
+    change: str
+
+    def command(self) -> str:
+        """The command line that (re)makes this run from the repository root."""
+        return (f"python -m googlenet train --config {self.config} --epochs {EPOCHS} --seed {self.seed} "
+                f"--out results/{self.run}")  # fmt: skip
+
+
+ABLATIONS: tuple[Ablation, ...] = (
+    Ablation("improved_4ep", "improved", 0, "improved, seed 0", "the book's build (baseline)"),
+    Ablation("improved_4ep_seed1", "improved", 1, "improved, seed 1", "baseline, another seed"),
+    Ablation("improved_4ep_seed2", "improved", 2, "improved, seed 2", "baseline, another seed"),
+    Ablation("wide_4ep", "wide", 0, "filters x2", "every branch and the stem's second conv twice as wide"),
+    Ablation("deep_4ep", "deep", 0, "9 modules", "GoogLeNet's nine modules, extra max pool after the 7th"),
+    Ablation("deep_aux_4ep", "deep_aux", 0, "9 modules + aux heads", "nine modules, two auxiliary heads (0.3)"),
+    Ablation("no_augment_4ep", "no_augment", 0, "no augmentation", "no random shifts or flips"),
+    Ablation("vgg_4ep", "vgg", 0, "VGG-style", "stacked 3x3 convolutions of about the same multiply-adds"),
+)
+
+BASELINE_CONFIG = "improved"
+
+
+def load_run(results_dir: str | Path, ablation: Ablation) -> dict:
+    """The run's metadata with its per-epoch ``history`` attached, checked against ``ablation``.
+
+    A missing folder or a run made with other settings is an error that says how to make it.
+    """
+    folder = Path(results_dir) / ablation.run
+    meta_path = folder / "metadata.json"
+    if not meta_path.exists():
+        raise FileNotFoundError(f"{meta_path} is missing: make the run with `{ablation.command()}`")
+    metadata = json.loads(meta_path.read_text())
+    expected = {"config": ablation.config, "seed": ablation.seed, "epochs": EPOCHS}
+    found = {key: metadata.get(key) for key in expected}
+    if found != expected:
+        raise ValueError(f"{meta_path} describes {found}, but the study expects {expected}: "
+                         f"remake it with `{ablation.command()}` into an empty folder")  # fmt: skip
+    return metadata | {"history": json.loads((folder / "history.json").read_text())}
+
+
+def seed_noise(accuracies: Sequence[float]) -> dict[str, float]:
+    """Mean, sample standard deviation and spread (max - min) of repeated runs' accuracies."""
+    if len(accuracies) < 2:
+        raise ValueError(f"run-to-run noise needs at least 2 runs, got {len(accuracies)}")
+    return {
+        "mean": statistics.fmean(accuracies),
+        "std": statistics.stdev(accuracies),
+        "spread": max(accuracies) - min(accuracies),
+    }
+
+
+def verdict(effect: float, noise: float) -> str:
+    """Judge a claim that a change helps: ``supported``, ``refuted`` or ``not decidable``.
+
+    ``effect`` is the change's accuracy minus the baseline seeds' mean; ``noise`` is the seeds'
+    spread. A gain larger than the noise supports the claim, a loss larger than it refutes it,
+    anything in between cannot be told apart from a different seed at this budget.
+    """
+    if noise < 0:
+        raise ValueError(f"noise must be a non-negative spread, got {noise}")
+    if effect > noise:
+        return "supported"
+    if effect < -noise:
+        return "refuted"
+    return "not decidable at this budget"

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from googlenet import ablation, fit
+
+
+def test_every_ablation_names_a_known_config_and_a_unique_folder():
+    assert len({a.run for a in ablation.ABLATIONS}) == len(ablation.ABLATIONS)
+    assert all(a.config in fit.CONFIGS for a in ablation.ABLATIONS)
+    seeds = [a.seed for a in ablation.ABLATIONS if a.config == ablation.BASELINE_CONFIG]
+    assert sorted(seeds) == [0, 1, 2]  # three seeds of the baseline measure the noise
+
+
+def test_command_remakes_the_run():
+    wide = next(a for a in ablation.ABLATIONS if a.config == "wide")
+    assert wide.command() == "python -m googlenet train --config wide --epochs 4 --seed 0 --out results/wide_4ep"
+
+
+def test_seed_noise():
+    noise = ablation.seed_noise([0.90, 0.91, 0.92])
+    assert noise["mean"] == pytest.approx(0.91)
+    assert noise["std"] == pytest.approx(0.01)
+    assert noise["spread"] == pytest.approx(0.02)
+    with pytest.raises(ValueError, match="at least 2"):
+        ablation.seed_noise([0.9])
+
+
+@pytest.mark.parametrize(
+    "effect, noise, expected",
+    [(0.5, 0.2, "supported"), (-0.5, 0.2, "refuted"), (0.1, 0.2, "not decidable at this budget"),
+     (-0.2, 0.2, "not decidable at this budget"), (0.0, 0.0, "not decidable at this budget")],
+)  # fmt: skip
+def test_verdict(effect, noise, expected):
+    assert ablation.verdict(effect, noise) == expected
+
+
+def test_verdict_rejects_negative_noise():
+    with pytest.raises(ValueError, match="non-negative"):
+        ablation.verdict(0.1, -0.1)
+
+
+def test_load_run_checks_the_folder_against_the_study(tmp_path):
+    run = ablation.ABLATIONS[3]
+    with pytest.raises(FileNotFoundError, match="--config wide --epochs 4"):
+        ablation.load_run(tmp_path, run)
+    folder = tmp_path / run.run
+    folder.mkdir()
+    (folder / "history.json").write_text(json.dumps([{"epoch": 1}]))
+    (folder / "metadata.json").write_text(json.dumps({"config": "wide", "seed": 0, "epochs": 3}))
+    with pytest.raises(ValueError, match="expects"):
+        ablation.load_run(tmp_path, run)
+    (folder / "metadata.json").write_text(json.dumps({"config": "wide", "seed": 0, "epochs": 4, "test_accuracy": 0.9}))
+    loaded = ablation.load_run(tmp_path, run)
+    assert loaded["test_accuracy"] == 0.9 and loaded["history"] == [{"epoch": 1}]
