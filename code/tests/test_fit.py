@@ -144,3 +144,17 @@ def test_cli_bad_arguments_exit_cleanly_and_touch_nothing(argv, message, tmp_pat
     assert result.returncode == 2
     assert message in result.stderr
     assert not out.exists()
+
+
+def test_resume_finds_its_checkpoint_from_any_working_directory(tiny, tmp_path, monkeypatch):
+    config = tiny_config(epochs=2)
+    monkeypatch.chdir(tmp_path)
+    fit.train_run(config, "run", tiny, progress=False, stop_after=1, log=lambda m: None)
+    assert json.loads((tmp_path / "run" / fit.STATE).read_text())["checkpoint"] == "checkpoints/epoch-0001"
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    meta = fit.train_run(config, tmp_path / "run", tiny, progress=False, log=lambda m: None)
+    assert meta["epochs"] == 2
+    # A state written by an older version (path as typed on the command line) still resumes.
+    assert fit.checkpoint_prefix(tmp_path / "run", {"checkpoint": "results/run/checkpoints/epoch-0001"}) == (
+        tmp_path / "run" / "checkpoints" / "epoch-0001")  # fmt: skip

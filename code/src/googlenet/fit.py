@@ -331,7 +331,7 @@ def train_run(
     if state is not None:
         start_epoch = state["completed_epochs"] + 1
         history = json.loads((out / HISTORY).read_text())[: state["completed_epochs"]]
-        checkpoint.read(state["checkpoint"]).assert_existing_objects_matched()
+        checkpoint.read(str(checkpoint_prefix(out, state))).assert_existing_objects_matched()
         log(f"resuming {out} after epoch {state['completed_epochs']}")
     run_started = state["run_started"] if state else time.time()
     commit = state.get("git_commit") if state else git_commit()  # the code that started the run
@@ -376,7 +376,8 @@ def train_run(
         )
         prefix = checkpoint.write(str(out / "checkpoints" / f"epoch-{epoch:04d}"))
         write_json_atomic(out / HISTORY, history)
-        write_json_atomic(out / STATE, {"completed_epochs": epoch, "checkpoint": prefix, "config": asdict(config),
+        relative = Path(prefix).relative_to(out).as_posix()  # the folder can move: keep the path inside it
+        write_json_atomic(out / STATE, {"completed_epochs": epoch, "checkpoint": relative, "config": asdict(config),
                                         "run_started": run_started, "git_commit": commit})  # fmt: skip
         _prune_checkpoints(out / "checkpoints", keep=2)
         done_here += 1
@@ -384,6 +385,15 @@ def train_run(
             return {"interrupted_after_epoch": epoch}
 
     return finalize(model, config, out, history, data, commit)
+
+
+def checkpoint_prefix(out: Path, state: dict) -> Path:
+    """The checkpoint a state file points to, found inside ``out`` wherever the run is resumed from.
+
+    States record ``checkpoints/epoch-NNNN`` relative to the run folder; older ones recorded the
+    path as given on the command line, so only the checkpoint's name is trusted.
+    """
+    return Path(out) / "checkpoints" / Path(state["checkpoint"]).name
 
 
 def _prune_checkpoints(folder: Path, keep: int) -> None:
