@@ -55,3 +55,10 @@ def test_load_run_checks_the_folder_against_the_study(tmp_path):
     (folder / "metadata.json").write_text(json.dumps({"config": "wide", "seed": 0, "epochs": 4, "test_accuracy": 0.9}))
     loaded = ablation.load_run(tmp_path, run)
     assert loaded["test_accuracy"] == 0.9 and loaded["history"] == [{"epoch": 1}]
+
+
+def test_every_run_is_scored_in_the_chapter_or_by_the_shipped_results_test():
+    from test_shipped_results import NOT_SCORED_IN_CHAPTER_9
+
+    assert set(ablation.SCORED_IN_CHAPTER) | set(NOT_SCORED_IN_CHAPTER_9) == set(ablation.ABLATIONS)
+    assert len(ablation.SCORED_IN_CHAPTER) == 5
