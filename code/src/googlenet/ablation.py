@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .fit import HISTORY, METADATA
+
 # Every run of the study trains for this many epochs (see chapter 9 for why).
 EPOCHS = 4
 
@@ -58,7 +60,7 @@ def load_run(results_dir: str | Path, ablation: Ablation) -> dict:
     A missing folder or a run made with other settings is an error that says how to make it.
     """
     folder = Path(results_dir) / ablation.run
-    meta_path = folder / "metadata.json"
+    meta_path = folder / METADATA
     if not meta_path.exists():
         raise FileNotFoundError(f"{meta_path} is missing: make the run with `{ablation.command()}`")
     metadata = json.loads(meta_path.read_text())
@@ -67,7 +69,7 @@ def load_run(results_dir: str | Path, ablation: Ablation) -> dict:
     if found != expected:
         raise ValueError(f"{meta_path} describes {found}, but the study expects {expected}: "
                          f"remake it with `{ablation.command()}` into an empty folder")  # fmt: skip
-    return metadata | {"history": json.loads((folder / "history.json").read_text())}
+    return metadata | {"history": json.loads((folder / HISTORY).read_text())}
 
 
 def seed_noise(accuracies: Sequence[float]) -> dict[str, float]:
