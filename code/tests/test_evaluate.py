@@ -41,3 +41,29 @@ def test_grid_and_confusion_figures():
     assert len(fig.axes) == 6
     fig = figures.confusion_matrix_figure(np.eye(3, dtype=int), ["a", "b", "c"])
     assert len(fig.axes[0].texts) == 9
+
+
+def _history(accuracies):
+    return [{"epoch": i, "test_accuracy": a} for i, a in enumerate(accuracies, start=1)]
+
+
+def test_first_epoch_reaching():
+    history = _history([0.80, 0.90, 0.9124, 0.95])
+    assert evaluate.first_epoch_reaching(history, 0.9124)["epoch"] == 3
+    assert evaluate.first_epoch_reaching(history, 0.96) is None
+    with pytest.raises(ValueError, match="0.9124"):
+        evaluate.first_epoch_reaching(history, 91.24)
+
+
+def test_recent_slope_fits_the_last_epochs_only():
+    history = _history([0.10, 0.50, 0.80, 0.81, 0.82, 0.83])
+    assert evaluate.recent_slope(history, window=4) == pytest.approx(0.01)
+    assert evaluate.recent_slope(history, window=2) == pytest.approx(0.01)
+    noisy = _history([0.80, 0.83, 0.81, 0.84, 0.82, 0.85])  # zig-zag around a slope of 0.01
+    assert evaluate.recent_slope(noisy, window=6) == pytest.approx(0.0071, abs=1e-4)
+
+
+@pytest.mark.parametrize("window, message", [(1, "at least 2"), (7, "fewer than the window")])
+def test_recent_slope_rejects_bad_window(window, message):
+    with pytest.raises(ValueError, match=message):
+        evaluate.recent_slope(_history([0.8] * 6), window=window)

@@ -29,3 +29,29 @@ def confusion_matrix(true: np.ndarray, predicted: np.ndarray, num_classes: int =
 def per_class_accuracy(counts: np.ndarray) -> np.ndarray:
     """Recall of each class from a confusion matrix."""
     return np.diag(counts) / counts.sum(axis=1)
+
+
+def first_epoch_reaching(history: list[dict], accuracy: float) -> dict | None:
+    """The first history row whose test accuracy reaches ``accuracy`` (a fraction), or None.
+
+    Used to ask how long a run took to pass a reference point, such as the study note's 91.24%.
+    """
+    if not 0.0 < accuracy <= 1.0:
+        raise ValueError(f"accuracy must be a fraction in (0, 1], got {accuracy}; write 91.24% as 0.9124")
+    return next((row for row in history if row["test_accuracy"] >= accuracy), None)
+
+
+def recent_slope(history: list[dict], window: int = 5) -> float:
+    """Least-squares slope of test accuracy over the last ``window`` epochs, per epoch.
+
+    A fit over several epochs instead of the last difference, because one epoch's test accuracy
+    jumps by tenths of a point at a constant learning rate.
+    """
+    if window < 2:
+        raise ValueError(f"window must be at least 2 epochs to fit a slope, got {window}")
+    if len(history) < window:
+        raise ValueError(f"history has {len(history)} epochs, fewer than the window of {window}; pass a smaller window")
+    rows = history[-window:]
+    epochs = np.array([row["epoch"] for row in rows], dtype=float)
+    accuracies = np.array([row["test_accuracy"] for row in rows], dtype=float)
+    return float(np.polyfit(epochs, accuracies, 1)[0])
