@@ -72,6 +72,9 @@ def test_resume_after_interruption_equals_uninterrupted_run(tiny, tmp_path):
                 "images_per_second", "git_commit", "versions", "machine"):  # fmt: skip
         assert key in meta
     assert meta["test_accuracy"] == fit.evaluate_accuracy(a, tiny.x_test, tiny.y_test)
+    # Both calls ran the same code on the same machine: one segment covering every epoch.
+    assert all("git_commit" in row and "machine" in row for row in h_split)
+    assert [(s["first_epoch"], s["last_epoch"]) for s in resumed["segments"]] == [(1, 3)]
     # The checkpoints kept are the last two epochs only.
     assert sorted({p.name.split(".")[0] for p in (tmp_path / "whole" / "checkpoints").iterdir()}) == [
         "epoch-0002", "epoch-0003"]  # fmt: skip
@@ -158,3 +161,17 @@ def test_resume_finds_its_checkpoint_from_any_working_directory(tiny, tmp_path, 
     # A state written by an older version (path as typed on the command line) still resumes.
     assert fit.checkpoint_prefix(tmp_path / "run", {"checkpoint": "results/run/checkpoints/epoch-0001"}) == (
         tmp_path / "run" / "checkpoints" / "epoch-0001")  # fmt: skip
+
+
+def test_training_segments_group_consecutive_epochs_by_commit_and_machine():
+    cpu, gpu = {"cpu": "AMD EPYC"}, {"cpu": "AMD EPYC", "gpus": ["/physical_device:GPU:0"]}
+    history = [
+        {"epoch": 1},  # recorded before rows carried commit and machine
+        {"epoch": 2, "git_commit": "a", "machine": cpu},
+        {"epoch": 3, "git_commit": "a", "machine": cpu},
+        {"epoch": 4, "git_commit": "b", "machine": cpu},
+        {"epoch": 5, "git_commit": "b", "machine": gpu},
+    ]
+    assert [(s["first_epoch"], s["last_epoch"], s["git_commit"]) for s in fit.training_segments(history)] == [
+        (1, 1, None), (2, 3, "a"), (4, 4, "b"), (5, 5, "b")]  # fmt: skip
+    assert fit.training_segments([]) == []

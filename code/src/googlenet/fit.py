@@ -287,10 +287,15 @@ def library_versions() -> dict:
 
 
 def git_commit() -> str | None:
+    """HEAD of the repository holding the package, with ``-dirty`` if the package's own files differ.
+
+    Only the package is checked: a run's results files change while it trains, and book edits do
+    not change what a run computes.
+    """
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
                              cwd=Path(__file__).resolve().parent)  # fmt: skip
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "."], capture_output=True,
                                text=True, cwd=Path(__file__).resolve().parent).stdout.strip()  # fmt: skip
         return out.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
@@ -336,6 +341,8 @@ def train_run(
     run_started = state["run_started"] if state else time.time()
     commit = state.get("git_commit") if state else git_commit()  # the code that started the run
     previous_seconds = history[-1]["train_seconds_total"] if history else 0.0
+    # A run may be continued later by other code or on another machine: every epoch records both.
+    this_call = {"git_commit": git_commit(), "machine": machine_description()}
 
     test_ds = test_dataset(data.x_test, data.y_test)
     done_here = 0
@@ -367,6 +374,7 @@ def train_run(
             "images_per_second": len(data.x_train) / train_seconds,
             "finished_at": time.time(),
             "wall_seconds_since_start": time.time() - run_started,
+            **this_call,
         }
         history.append(row)
         log(
@@ -385,6 +393,22 @@ def train_run(
             return {"interrupted_after_epoch": epoch}
 
     return finalize(model, config, out, history, data, commit)
+
+
+def training_segments(history: list[dict]) -> list[dict]:
+    """Consecutive epochs trained by the same commit on the same machine, in order.
+
+    Epochs recorded before history rows carried this information show ``None`` for both.
+    """
+    segments: list[dict] = []
+    for row in history:
+        key = (row.get("git_commit"), row.get("machine"))
+        if segments and (segments[-1]["git_commit"], segments[-1]["machine"]) == key:
+            segments[-1]["last_epoch"] = row["epoch"]
+        else:
+            segments.append({"first_epoch": row["epoch"], "last_epoch": row["epoch"], "git_commit": key[0],
+                             "machine": key[1]})  # fmt: skip
+    return segments
 
 
 def checkpoint_prefix(out: Path, state: dict) -> Path:
@@ -437,6 +461,7 @@ def finalize(model: keras.Model, config: RunConfig, out: Path, history: list[dic
         "epoch_reaching_91_24": reached["epoch"] if reached else None,
         "train_seconds_to_91_24": reached["train_seconds_total"] if reached else None,
         "git_commit": commit,
+        "segments": training_segments(history),
         "versions": library_versions(),
         "machine": machine_description(),
         "model_file_bytes": (out / MODEL).stat().st_size,
