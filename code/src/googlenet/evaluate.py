@@ -44,8 +44,8 @@ def first_epoch_reaching(history: list[dict], accuracy: float) -> dict | None:
 def recent_slope(history: list[dict], window: int = 5) -> float:
     """Least-squares slope of test accuracy over the last ``window`` epochs, per epoch.
 
-    A fit over several epochs instead of the last difference, because one epoch's test accuracy
-    jumps by tenths of a point at a constant learning rate.
+    A fit over several epochs instead of the last difference, because at a constant learning rate
+    one epoch's test accuracy can jump by about a point (the write-up run, chapter 7).
     """
     if window < 2:
         raise ValueError(f"window must be at least 2 epochs to fit a slope, got {window}")
