@@ -5,6 +5,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+NOTE_TEST_ACCURACY = 0.9124
+"""Test accuracy the study note reports for its build after 100 epochs (91.24%)."""
+
 
 def predict_classes(model: keras.Model, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """Predicted class of every raw uint8 image (N, 28, 28); the models normalise inside."""
