@@ -22,9 +22,16 @@ def clean_scripts(app, pagename, templatename, context, doctree) -> None:
         return
     seen, kept = set(), []
     for script in scripts:
-        key = (str(getattr(script, "filename", None) or script),
-               tuple(sorted((k, str(v)) for k, v in (getattr(script, "attributes", None) or {}).items()
-                            if k not in ("defer", "async"))))  # fmt: skip
+        key = (
+            str(getattr(script, "filename", None) or script),
+            tuple(
+                sorted(
+                    (k, str(v))
+                    for k, v in (getattr(script, "attributes", None) or {}).items()
+                    if k not in ("defer", "async")
+                )
+            ),
+        )
         if key in seen or _is_thebe(script):
             continue
         seen.add(key)

@@ -100,9 +100,7 @@ def _check_link(base: str, url: str) -> str | None:
     return None
 
 
-def check_site(
-    html_dir: Path, toc_file: Path, screenshot_dir: Path | None = None
-) -> Report:
+def check_site(html_dir: Path, toc_file: Path, screenshot_dir: Path | None = None) -> Report:
     """Open every page of the book in Chromium and collect what a reader would stumble on."""
     from playwright.sync_api import sync_playwright
 
@@ -125,9 +123,7 @@ def check_site(
             errors: list[str] = []
             page.on(
                 "console",
-                lambda msg, errors=errors: (
-                    errors.append(msg.text) if msg.type == "error" else None
-                ),
+                lambda msg, errors=errors: errors.append(msg.text) if msg.type == "error" else None,
             )
             page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
             failed: list[str] = []
@@ -135,18 +131,11 @@ def check_site(
             outside.clear()
             response = page.goto(base + page_path, wait_until="load")
             if response is None or response.status != 200:
-                report.problems.append(
-                    f"{page_path}: HTTP {response.status if response else 'no response'}"
-                )
+                report.problems.append(f"{page_path}: HTTP {response.status if response else 'no response'}")
                 page.close()
                 continue
             page.wait_for_timeout(300)  # let deferred scripts run and report errors
-            has_math = (
-                page.evaluate(
-                    "document.querySelectorAll('.math, div.math, span.math').length"
-                )
-                > 0
-            )
+            has_math = page.evaluate("document.querySelectorAll('.math, div.math, span.math').length") > 0
             if has_math:
                 try:
                     page.wait_for_function(
@@ -155,12 +144,8 @@ def check_site(
                     )
                     page.evaluate("MathJax.startup.promise")
                 except Exception as exc:  # noqa: BLE001 - reported as a problem
-                    report.problems.append(
-                        f"{page_path}: MathJax did not start ({exc.__class__.__name__})"
-                    )
-                typeset = page.evaluate(
-                    "document.querySelectorAll('mjx-container').length"
-                )
+                    report.problems.append(f"{page_path}: MathJax did not start ({exc.__class__.__name__})")
+                typeset = page.evaluate("document.querySelectorAll('mjx-container').length")
                 raw = page.evaluate(
                     "Array.from(document.querySelectorAll('.math')).filter(e => !e.querySelector('mjx-container'))"
                     ".map(e => e.textContent.slice(0, 40))"
@@ -178,24 +163,16 @@ def check_site(
                 report.problems.append(f"{page_path}: request left 127.0.0.1: {url}")
             for url in sorted(set(failed) - set(outside)):
                 report.problems.append(f"{page_path}: request failed: {url}")
-            links = page.evaluate(
-                "Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
-            )
+            links = page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
             for url in sorted(set(links)):
                 problem = _check_link(base, url)
                 if problem:
                     report.problems.append(f"{page_path}: {problem}")
             notebook = Path(html_dir, "_sources", page_path).with_suffix(".ipynb")
-            if (
-                page_path.startswith("book/")
-                and notebook.exists()
-                and not any(u.endswith(".ipynb") for u in links)
-            ):
+            if page_path.startswith("book/") and notebook.exists() and not any(u.endswith(".ipynb") for u in links):
                 report.problems.append(f"{page_path}: no .ipynb download link")
             if screenshot_dir is not None:
-                shot = Path(screenshot_dir) / (
-                    page_path.replace("/", "_").removesuffix(".html") + ".png"
-                )
+                shot = Path(screenshot_dir) / (page_path.replace("/", "_").removesuffix(".html") + ".png")
                 shot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(shot), full_page=True)
                 report.screenshots.append(shot)
@@ -212,10 +189,9 @@ def search_hits(html_dir: Path, query: str) -> list[str]:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto(f"{base}search.html?q={urllib.parse.quote(query)}", wait_until="load")
-        page.wait_for_function("document.querySelectorAll('#search-results li, ul.search li').length > 0",
-                               timeout=20000)  # fmt: skip
-        hits = page.evaluate(
-            "Array.from(document.querySelectorAll('ul.search li a')).map(a => a.getAttribute('href'))"
+        page.wait_for_function(
+            "document.querySelectorAll('#search-results li, ul.search li').length > 0", timeout=20000
         )
+        hits = page.evaluate("Array.from(document.querySelectorAll('ul.search li a')).map(a => a.getAttribute('href'))")
         browser.close()
     return hits

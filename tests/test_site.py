@@ -20,9 +20,7 @@ pytestmark = [
         not (HTML / "index.html").exists(),
         reason="build the site first: jupyter-book build .",
     ),
-    pytest.mark.skipif(
-        not Path(sitecheck.CHROMIUM).exists(), reason="apt-get install chromium"
-    ),
+    pytest.mark.skipif(not Path(sitecheck.CHROMIUM).exists(), reason="apt-get install chromium"),
 ]
 
 
@@ -30,9 +28,7 @@ def test_every_page_loads_clean_offline():
     started = time.perf_counter()
     report = sitecheck.check_site(HTML, TOC, SCREENSHOTS)
     elapsed = time.perf_counter() - started
-    print(
-        f"checked {len(report.pages)} pages in {elapsed:.1f} s; screenshots in {SCREENSHOTS}"
-    )
+    print(f"checked {len(report.pages)} pages in {elapsed:.1f} s; screenshots in {SCREENSHOTS}")
     assert len(report.pages) >= 3
     assert report.problems == []
     assert len(report.screenshots) == len(report.pages)
@@ -57,13 +53,9 @@ def test_deliberately_broken_copy_is_caught(tmp_path):
     used = next(img for img in images if img.name in text)
     used.unlink()
     # 2. a broken internal link
-    text = text.replace(
-        "</article>", '<a href="no-such-chapter.html">gone</a></article>', 1
-    )
+    text = text.replace("</article>", '<a href="no-such-chapter.html">gone</a></article>', 1)
     # 3. a script loaded from the network
-    text = text.replace(
-        "</head>", '<script src="https://cdn.example.com/lib.js"></script></head>', 1
-    )
+    text = text.replace("</head>", '<script src="https://cdn.example.com/lib.js"></script></head>', 1)
     page.write_text(text)
     problems = sitecheck.check_site(broken, TOC).problems
     joined = "\n".join(problems)

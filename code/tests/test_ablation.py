@@ -4,14 +4,20 @@ import json
 
 import pytest
 
-from googlenet import ablation, fit
+from googlenet import ablation, recipes
 
 
 def test_every_ablation_names_a_known_config_and_a_unique_folder():
     assert len({a.run for a in ablation.ABLATIONS}) == len(ablation.ABLATIONS)
-    assert all(a.config in fit.CONFIGS for a in ablation.ABLATIONS)
+    assert all(a.config in recipes.RECIPES for a in ablation.ABLATIONS)
     seeds = [a.seed for a in ablation.ABLATIONS if a.config == ablation.BASELINE_CONFIG]
     assert sorted(seeds) == [0, 1, 2]  # three seeds of the baseline measure the noise
+
+
+def test_study_recipe_is_the_registered_one_with_the_budget_and_seed():
+    run = next(a for a in ablation.ABLATIONS if a.seed == 2)
+    assert run.recipe().epochs == ablation.EPOCHS and run.recipe().seed == 2
+    assert run.recipe().model_args == recipes.get(run.config).model_args
 
 
 def test_command_remakes_the_run():
@@ -30,9 +36,14 @@ def test_seed_noise():
 
 @pytest.mark.parametrize(
     "effect, noise, expected",
-    [(0.5, 0.2, "supported"), (-0.5, 0.2, "refuted"), (0.1, 0.2, "not decidable at this budget"),
-     (-0.2, 0.2, "not decidable at this budget"), (0.0, 0.0, "not decidable at this budget")],
-)  # fmt: skip
+    [
+        (0.5, 0.2, "supported"),
+        (-0.5, 0.2, "refuted"),
+        (0.1, 0.2, "not decidable at this budget"),
+        (-0.2, 0.2, "not decidable at this budget"),
+        (0.0, 0.0, "not decidable at this budget"),
+    ],
+)
 def test_verdict(effect, noise, expected):
     assert ablation.verdict(effect, noise) == expected
 
@@ -42,18 +53,19 @@ def test_verdict_rejects_negative_noise():
         ablation.verdict(0.1, -0.1)
 
 
-def test_load_run_checks_the_folder_against_the_study(tmp_path):
+def test_load_run_checks_the_folder_against_the_study(tmp_path, monkeypatch):
+    monkeypatch.setenv("GOOGLENET_RESULTS", str(tmp_path))
     run = ablation.ABLATIONS[3]
     with pytest.raises(FileNotFoundError, match="--config wide --epochs 4"):
-        ablation.load_run(tmp_path, run)
+        ablation.load_study_run(run)
     folder = tmp_path / run.run
     folder.mkdir()
     (folder / "history.json").write_text(json.dumps([{"epoch": 1}]))
     (folder / "metadata.json").write_text(json.dumps({"config": "wide", "seed": 0, "epochs": 3}))
     with pytest.raises(ValueError, match="expects"):
-        ablation.load_run(tmp_path, run)
+        ablation.load_study_run(run)
     (folder / "metadata.json").write_text(json.dumps({"config": "wide", "seed": 0, "epochs": 4, "test_accuracy": 0.9}))
-    loaded = ablation.load_run(tmp_path, run)
+    loaded = ablation.load_study_run(run)
     assert loaded["test_accuracy"] == 0.9 and loaded["history"] == [{"epoch": 1}]
 
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from googlenet import bench
+from googlenet import bench, training
 
 
 def _row(name: str, model: str, ips: float) -> dict:
     spec = next(r for r in bench.ROWS if r.name == name)
-    return {**spec.__dict__, "images_per_second": ips, "macs_per_image": 1_000_000 if model == "improved" else 5}
+    return {
+        **spec.__dict__,
+        "images_per_second": ips,
+        "macs_per_image": 1_000_000 if model == "improved" else 5,
+    }
 
 
 def _rows() -> list[dict]:
@@ -32,14 +38,21 @@ def test_summary_ratios_and_gflops():
     assert summary["utilisation"] == pytest.approx(0.018)
     assert summary["utilisation_fixed_batch"] == pytest.approx(6 * 1e6 * 400 / 1e9 / 100)
     assert "writeup_model_speedup" not in summary
-    rows = _rows() + [_row("writeup_note_pipeline", "writeup", 50.0), _row("writeup_book_pipeline", "writeup", 60.0)]
+    rows = _rows() + [
+        _row("writeup_note_pipeline", "writeup", 50.0),
+        _row("writeup_book_pipeline", "writeup", 60.0),
+    ]
     assert bench.summarise(rows, {"gflops": 100.0}, {"images_per_second": 1.0})["writeup_model_speedup"] == 1.2
 
 
 def test_table_lists_every_row_and_the_headline_figures():
     rows = _rows()
-    result = {"rows": rows, "matmul": {"n": 8, "gflops": 100.0}, "inference": {"model": "m.keras"},
-              "summary": bench.summarise(rows, {"gflops": 100.0, "n": 8}, {"images_per_second": 2000.0})}  # fmt: skip
+    result = {
+        "rows": rows,
+        "matmul": {"n": 8, "gflops": 100.0},
+        "inference": {"model": "m.keras"},
+        "summary": bench.summarise(rows, {"gflops": 100.0, "n": 8}, {"images_per_second": 2000.0}),
+    }
     table = bench.format_table(result)
     for row in rows:
         assert row["name"] in table
@@ -56,7 +69,7 @@ def test_note_pipeline_keeps_labels_and_shapes():
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (20, 28, 28)).astype("uint8")
     labels = np.arange(20) % 10
-    batches = bench.note_batches(images, labels, batch_size=8, seed=0)
+    batches = training.note_pipeline_batches(images, labels, batch_size=8, seed=0)
     x, y = next(iter(batches))
     assert x.shape == (8, 28, 28, 1) and y.shape == (8, 10)
     assert x.min() >= 0 and x.max() <= 255
@@ -70,8 +83,10 @@ def test_bad_benchmark_name_is_refused(tmp_path):
         bench.run_benchmark("../x", quick=True, out_dir=tmp_path)
 
 
-def test_benchmark_outside_the_repository_root_says_where_to_run_it(tmp_path, monkeypatch):
+def test_benchmark_finds_the_shipped_model_from_any_folder_or_says_it_is_missing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(FileNotFoundError, match="repository root"):
+    assert bench.benchmarks_dir() == Path(__file__).resolve().parents[2] / "results" / "benchmarks"
+    monkeypatch.setenv("GOOGLENET_RESULTS", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="shipped improved model"):
         bench.run_benchmark("quick", quick=True, out_dir=tmp_path / "out")
     assert not (tmp_path / "out").exists()

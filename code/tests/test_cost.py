@@ -5,6 +5,7 @@ import pytest
 from keras import layers
 
 from googlenet import cost
+from googlenet.models import improved, note, vgg
 
 
 @pytest.mark.parametrize(
@@ -129,3 +130,16 @@ def test_group_costs_sums_by_key():
 )
 def test_format_count(value, text):
     assert cost.format_count(value) == text
+
+
+def test_conv_depth_counts_the_longest_path_of_convolutions():
+    inputs = keras.Input((8, 8, 1))
+    a = keras.layers.Conv2D(2, 1)(inputs)
+    b = keras.layers.Conv2D(2, 3, padding="same")(keras.layers.Conv2D(2, 1)(inputs))
+    model = keras.Model(inputs, keras.layers.Concatenate()([a, b]))
+    assert cost.conv_depth(model) == 2  # parallel branches count once
+    assert cost.conv_depth(vgg.vgg_net()) == 6
+    assert cost.conv_depth(improved.improved_net()) == 2 + 2 * 5  # stem, then two per module
+    assert cost.conv_depth(improved.improved_net(fast=False)) == cost.conv_depth(improved.improved_net())
+    assert cost.conv_depth(improved.improved_net(num_modules=9, aux_heads=True)) == 2 + 2 * 9
+    assert cost.conv_depth(note.writeup_functional()) == 1 + 2 * 5

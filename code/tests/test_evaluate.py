@@ -7,7 +7,8 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from googlenet import cost, evaluate, figures, reduced  # noqa: E402
+from googlenet import cost, evaluate, figures  # noqa: E402
+from googlenet.models import improved, note  # noqa: E402
 
 
 def test_confusion_matrix_and_per_class_accuracy():
@@ -25,14 +26,14 @@ def test_confusion_matrix_rejects_bad_input(true, pred, message):
 
 
 def test_predict_classes_on_raw_pixels():
-    model = reduced.improved_net(num_modules=1)
+    model = improved.improved_net(num_modules=1)
     images = np.zeros((3, 28, 28), dtype=np.uint8)
     assert evaluate.predict_classes(model, images).shape == (3,)
 
 
 def test_writeup_functional_twin_matches_subclassed_model():
-    twin = reduced.writeup_functional()
-    assert cost.total_params(twin) == reduced.writeup_net().count_params()
+    twin = note.writeup_functional()
+    assert cost.total_params(twin) == note.writeup_net().count_params()
     assert cost.total_macs(twin) > 0
 
 

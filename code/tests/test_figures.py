@@ -15,11 +15,25 @@ def _texts(fig):
 
 def test_module_diagram_shows_widths_shapes_and_costs():
     model = blocks.single_block_model(
-        blocks.inception_module, name="m", filters_1x1=128, reduce_3x3=64, filters_3x3=192,
-        reduce_5x5=64, filters_5x5=96, pool_proj=64,
-    )  # fmt: skip
+        blocks.inception_module,
+        name="m",
+        filters_1x1=128,
+        reduce_3x3=64,
+        filters_3x3=192,
+        reduce_5x5=64,
+        filters_5x5=96,
+        pool_proj=64,
+    )
     text = _texts(figures.draw_inception_module(model, "m", title="example"))
-    for expected in ("5x5 conv, 96", "1x1 conv, 64", "3x3 max pool", "28x28x480", "28x28x256", "271.4M", "pool branch"):
+    for expected in (
+        "5x5 conv, 96",
+        "1x1 conv, 64",
+        "3x3 max pool",
+        "28x28x480",
+        "28x28x256",
+        "271.4M",
+        "pool branch",
+    ):
         assert expected in text
 
 

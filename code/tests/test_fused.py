@@ -12,7 +12,8 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
-from googlenet import blocks, cost, fused, reduced
+from googlenet import blocks, cost, fused
+from googlenet.models import improved
 
 
 def _images(n: int = 8, seed: int = 0) -> tf.Tensor:
@@ -76,8 +77,14 @@ def test_split_channels_shapes_config_and_bad_sizes():
 
 
 def _module_pair(batch_norm: bool):
-    widths = {"filters_1x1": 8, "reduce_3x3": 6, "filters_3x3": 10, "reduce_5x5": 3, "filters_5x5": 4,
-              "pool_proj": 5}  # fmt: skip
+    widths = {
+        "filters_1x1": 8,
+        "reduce_3x3": 6,
+        "filters_3x3": 10,
+        "reduce_5x5": 3,
+        "filters_5x5": 4,
+        "pool_proj": 5,
+    }
 
     def build(fast: bool):
         inputs = keras.Input((9, 9, 7))
@@ -113,8 +120,8 @@ def test_fused_inception_module_computes_the_same_outputs_and_gradients(batch_no
 
 def test_improved_build_fast_and_plain_are_the_same_function():
     keras.utils.set_random_seed(5)
-    plain = reduced.improved_net(fast=False, dropout=0.0)
-    fast = reduced.improved_net(fast=True, dropout=0.0)
+    plain = improved.improved_net(fast=False, dropout=0.0)
+    fast = improved.improved_net(fast=True, dropout=0.0)
     assert fused.transfer_weights(plain, fast) == sum(1 for layer in fast.layers if layer.weights)
     assert (plain.count_params(), cost.total_macs(plain)) == (fast.count_params(), cost.total_macs(fast))
     x = _images(8)
@@ -125,7 +132,7 @@ def test_improved_build_fast_and_plain_are_the_same_function():
 
 
 def test_fast_build_saves_and_reloads_in_safe_mode(tmp_path):
-    model = reduced.improved_net(fast=True)
+    model = improved.improved_net(fast=True)
     model.save(tmp_path / "m.keras")
     reloaded = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
     x = _images(4, seed=6)
@@ -133,23 +140,28 @@ def test_fast_build_saves_and_reloads_in_safe_mode(tmp_path):
 
 
 def test_transfer_weights_names_what_does_not_fit():
-    plain = reduced.improved_net(num_modules=2, fast=False)
+    plain = improved.improved_net(num_modules=2, fast=False)
     with pytest.raises(ValueError, match="inception_3_fused_1x1.* needs"):
-        fused.transfer_weights(plain, reduced.improved_net(num_modules=3, fast=True))
+        fused.transfer_weights(plain, improved.improved_net(num_modules=3, fast=True))
     with pytest.raises(ValueError, match="aux1_fc.* no counterpart"):
-        fused.transfer_weights(reduced.improved_net(num_modules=6, fast=False),
-                               reduced.improved_net(num_modules=6, aux_heads=True, fast=True))  # fmt: skip
+        fused.transfer_weights(
+            improved.improved_net(num_modules=6, fast=False),
+            improved.improved_net(num_modules=6, aux_heads=True, fast=True),
+        )
     with pytest.raises(ValueError, match="do not fit"):
-        fused.transfer_weights(reduced.improved_net(num_modules=2, width=2.0, fast=False),
-                               reduced.improved_net(num_modules=2, fast=True))  # fmt: skip
+        fused.transfer_weights(
+            improved.improved_net(num_modules=2, width=2.0, fast=False),
+            improved.improved_net(num_modules=2, fast=True),
+        )
 
 
 def _import_in_child(env_extra: dict) -> subprocess.CompletedProcess:
-    code = ("import googlenet\nfrom tensorflow.python.util import _pywrap_util_port as p\n"
-            "import tensorflow as tf\ntf.constant(1.0) + 1\nprint(p.IsMklEnabled())")  # fmt: skip
+    code = (
+        "import googlenet\nfrom tensorflow.python.util import _pywrap_util_port as p\n"
+        "import tensorflow as tf\ntf.constant(1.0) + 1\nprint(p.IsMklEnabled())"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("TF_ENABLE_ONEDNN_OPTS", "TF_CPP_MIN_LOG_LEVEL")}
-    return subprocess.run([sys.executable, "-c", code], env=env | env_extra, capture_output=True, text=True,
-                          check=True)  # fmt: skip
+    return subprocess.run([sys.executable, "-c", code], env=env | env_extra, capture_output=True, text=True, check=True)
 
 
 def test_importing_the_package_turns_onednn_on_and_writes_nothing_to_stderr():

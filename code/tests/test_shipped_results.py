@@ -5,15 +5,11 @@ Uses the real Fashion-MNIST test set (installed by Debian's dataset-fashion-mnis
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import keras
 import numpy as np
 import pytest
 
-from googlenet import ablation, cost, data, fit
+from googlenet import ablation, cost, data, evaluate, runs
 
-RESULTS = Path(__file__).resolve().parents[2] / "results"
 NOT_SCORED_IN_CHAPTER_9 = [a for a in ablation.ABLATIONS if a not in ablation.SCORED_IN_CHAPTER]
 
 
@@ -24,9 +20,9 @@ def fashion_mnist():
 
 @pytest.mark.parametrize("run", NOT_SCORED_IN_CHAPTER_9, ids=lambda a: a.run)
 def test_metadata_accuracy_is_what_the_saved_model_scores(run, fashion_mnist):
-    metadata = ablation.load_run(RESULTS, run)
-    model = keras.models.load_model(RESULTS / run.run / fit.MODEL, safe_mode=True)
-    assert fit.evaluate_accuracy(model, fashion_mnist.x_test, fashion_mnist.y_test) == metadata["test_accuracy"]
+    metadata = ablation.load_study_run(run)
+    model = runs.load_run(run.run).load_model()
+    assert evaluate.accuracy(model, fashion_mnist.x_test, fashion_mnist.y_test) == metadata["test_accuracy"]
     assert cost.total_params(model) == metadata["params"]
     assert cost.total_macs(model) == metadata["multiply_adds"]
     assert len(metadata["history"]) == ablation.EPOCHS

@@ -1,26 +1,58 @@
 """The shared package of the book *Building GoogLeNet*.
 
 Importing it silences TensorFlow's start-up logging before TensorFlow loads (see
-:mod:`googlenet.runtime`), so notebooks stay free of stderr noise.
+:mod:`googlenet.runtime`), so notebooks stay free of stderr noise. The modules, by what they hold:
+
+* ``data``: Fashion-MNIST, found and verified offline; its input shape, classes and names;
+* ``checks``: the argument checks every builder and command shares;
+* ``blocks``, ``fused``: the convolution unit and the inception modules, and their fused CPU twins;
+* ``models``: every network (plain stacks, the paper's GoogLeNet, the note's and the book's builds, VGG);
+* ``cost``: exact parameters and multiply-adds of built models;
+* ``recipes``: everything that determines a training run, as data;
+* ``training``: pipelines, augmentation, schedules and the one training loop;
+* ``run_folder``, ``runs``: a run's folder, training it, resuming it, loading it back;
+* ``provenance``: commit, machine, versions, atomic JSON;
+* ``evaluate``: predictions, accuracy, confusion matrices, training curves;
+* ``ablation``: chapter 9's study; ``figures``: the book's plots;
+* ``bench``, ``throughput``, ``profile``: the benchmark and what it measures.
 """
 
 from . import runtime as runtime  # noqa: I001 - must run before anything imports TensorFlow
 
 runtime.quiet_tensorflow()
 
-from . import ablation, baseline, blocks, cost, data, evaluate, figures, models, reduced, train  # noqa: E402
+from . import (  # noqa: E402
+    ablation,
+    bench,
+    blocks,
+    checks,
+    cost,
+    data,
+    evaluate,
+    figures,
+    models,
+    provenance,
+    recipes,
+    run_folder,
+    runs,
+    training,
+)
 
 __all__ = [
     "ablation",
-    "baseline",
+    "bench",
     "blocks",
+    "checks",
     "cost",
     "data",
     "evaluate",
     "figures",
     "models",
-    "reduced",
+    "provenance",
+    "recipes",
+    "run_folder",
+    "runs",
     "runtime",
-    "train",
+    "training",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

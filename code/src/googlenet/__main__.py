@@ -2,10 +2,11 @@
 
 Example (background-friendly; progress goes to the log, checkpoints to the folder)::
 
-    nohup python -m googlenet train --config improved --epochs 15 --out results/improved > improved.log 2>&1 &
+    nohup python -m googlenet train --config improved --epochs 15 --out runs/improved > improved.log 2>&1 &
 
 Run the same command again after an interruption: it resumes from the last completed epoch.
-``python -m googlenet bench --quick`` (from the repository root) measures training and
+A finished run is never rewritten: the command says so and changes nothing (``--extend`` adds
+epochs to a constant-rate run). ``python -m googlenet bench --quick`` measures training and
 inference throughput and writes ``results/benchmarks/<name>.json``.
 """
 
@@ -13,61 +14,130 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
+from pathlib import Path
+
+from .checks import integer
+
+MAX_TRAIN_IMAGES = 60_000
+MAX_PER_CLASS = 6_000
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .fit import CONFIGS
+    from .recipes import RECIPES
 
     parser = argparse.ArgumentParser(prog="python -m googlenet", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    train = sub.add_parser("train", help="train a named configuration on Fashion-MNIST (resumable)")
-    train.add_argument("--config", required=True, help=f"one of: {', '.join(sorted(CONFIGS))}")
-    train.add_argument("--epochs", type=int, required=True, help="total epochs of the run (>= 1)")
-    train.add_argument("--batch-size", type=int, default=128)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", required=True, help="run folder; an existing run there is resumed")
+    train = sub.add_parser("train", help="train a named recipe on Fashion-MNIST (resumable)")
+    train.add_argument("--config", required=True, help=f"the recipe: one of {', '.join(sorted(RECIPES))}")
+    train.add_argument("--epochs", type=int, default=None, help="total epochs of the run (default: the recipe's)")
+    train.add_argument("--batch-size", type=int, default=None, help="images per step (default: the recipe's, 128)")
+    train.add_argument("--seed", type=int, default=0, help=f"seed of everything random, 0 to {2**32 - 1}")
+    train.add_argument("--out", required=True, help="run folder; an unfinished run there is resumed")
+    train.add_argument("--extend", action="store_true", help="allow more epochs for a finished constant-rate run")
+    train.add_argument(
+        "--train-per-class",
+        type=int,
+        default=None,
+        help=f"train on a stratified subset of this many images per class (1 to {MAX_PER_CLASS}) for a quick try",
+    )
     train.add_argument("--data-dir", default=None, help="folder with the Fashion-MNIST IDX files (optional)")
     train.add_argument("--no-progress", action="store_true", help="no per-step progress bar (one line per epoch)")
-    bench = sub.add_parser("bench", help="measure training/inference throughput (run from the repository root)")
+    bench = sub.add_parser("bench", help="measure training/inference throughput")
     bench.add_argument("--quick", action="store_true", help="fewer, shorter windows (under 3 minutes)")
     bench.add_argument("--name", default=None, help="output name (default: 'quick' or 'full')")
-    bench.add_argument("--out", default="results/benchmarks", help="folder for <name>.json")
+    bench.add_argument("--out", default=None, help="folder for <name>.json (default: the book's results/benchmarks)")
     return parser
+
+
+def _error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
 
 
 def _bench(args) -> int:
     from .bench import format_table, run_benchmark
 
+    out = Path(args.out).expanduser() if args.out else None
     try:
-        result = run_benchmark(args.name or ("quick" if args.quick else "full"), args.quick, args.out,
-                               log=lambda m: print(m, flush=True))  # fmt: skip
-    except (ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        result = run_benchmark(
+            args.name or ("quick" if args.quick else "full"),
+            args.quick,
+            out,
+            log=lambda m: print(m, flush=True),
+        )
+    except (ValueError, OSError, RuntimeError) as error:
+        return _error(str(error))
     print(format_table(result))
-    print(f"written: {args.out}/{result['name']}.json ({result['seconds']:.0f} s)")
+    print(f"written: {result['name']}.json ({result['seconds']:.0f} s)")
+    return 0
+
+
+def _recipe(args):
+    """The recipe the command asks for, every flag checked against its real bounds first."""
+    from . import recipes
+
+    base = recipes.get(args.config)
+    if args.epochs is not None:
+        integer("--epochs", args.epochs, minimum=1, maximum=10_000)
+    if args.batch_size is not None:
+        integer("--batch-size", args.batch_size, minimum=1, maximum=MAX_TRAIN_IMAGES)
+    integer("--seed", args.seed, minimum=0, maximum=recipes.MAX_SEED)
+    if args.train_per_class is not None:
+        integer("--train-per-class", args.train_per_class, minimum=1, maximum=MAX_PER_CLASS)
+    return replace(
+        base,
+        epochs=args.epochs or base.epochs,
+        batch_size=args.batch_size or base.batch_size,
+        seed=args.seed,
+        train_per_class=args.train_per_class,
+    )
+
+
+def _train(args) -> int:
+    from . import data as data_module
+    from . import run_folder, runs
+
+    out = Path(args.out).expanduser()
+    try:
+        recipe = _recipe(args)
+        run_folder.check_output_dir(out, recipe, extend=args.extend)  # refuse bad folders before loading anything
+    except run_folder.RunFinished as finished:
+        print(finished)
+        return 0
+    except ValueError as error:
+        return _error(str(error))
+    try:
+        dataset = data_module.load_fashion_mnist(args.data_dir)
+    except (data_module.DatasetNotFoundError, data_module.ChecksumError, ValueError, OSError) as error:
+        return _error(f"{error}".replace("\n", " "))
+    try:
+        metadata = runs.train_run(
+            recipe,
+            out,
+            dataset,
+            extend=args.extend,
+            progress=not args.no_progress,
+            log=lambda m: print(m, flush=True),
+        )
+    except run_folder.RunFolderError as error:
+        return _error(str(error))
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: run the same command to resume {out} from its last completed epoch",
+            file=sys.stderr,
+        )
+        return 130
+    print(
+        f"done: test accuracy {metadata['test_accuracy']:.4f} after {metadata['epochs']} epochs, "
+        f"{metadata['train_seconds']:.0f} s of training, model in {out}"
+    )
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "bench":
-        return _bench(args)
-    from . import data as data_module
-    from . import fit
-
-    try:
-        config = fit.make_config(args.config, args.epochs, args.batch_size, args.seed)
-        fit.check_output_dir(args.out, config)  # refuse bad folders before loading anything
-    except (ValueError, PermissionError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    dataset = data_module.load_fashion_mnist(args.data_dir)
-    metadata = fit.train_run(config, args.out, dataset, progress=not args.no_progress,
-                             log=lambda m: print(m, flush=True))  # fmt: skip
-    print(f"done: test accuracy {metadata['test_accuracy']:.4f} after {metadata['epochs']} epochs, "
-          f"{metadata['train_seconds']:.0f} s of training, model in {args.out}")  # fmt: skip
-    return 0
+    return _bench(args) if args.command == "bench" else _train(args)
 
 
 if __name__ == "__main__":

@@ -8,13 +8,12 @@ noise, and :func:`verdict` calls an effect real only when it exceeds that noise.
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 
-from .fit import HISTORY, METADATA
+from . import recipes
+from .runs import load_run
 
 # Every run of the study trains for this many epochs (see chapter 9 for why).
 EPOCHS = 4
@@ -22,7 +21,7 @@ EPOCHS = 4
 
 @dataclass(frozen=True)
 class Ablation:
-    """One run of the study: its folder under ``results/``, configuration, seed and meaning."""
+    """One run of the study: its folder under ``results/``, recipe name, seed and meaning."""
 
     run: str
     config: str
@@ -30,10 +29,16 @@ class Ablation:
     label: str
     change: str
 
+    def recipe(self) -> recipes.Recipe:
+        """The registered recipe with this run's budget and seed."""
+        return replace(recipes.get(self.config), epochs=EPOCHS, seed=self.seed)
+
     def command(self) -> str:
         """The command line that (re)makes this run from the repository root."""
-        return (f"python -m googlenet train --config {self.config} --epochs {EPOCHS} --seed {self.seed} "
-                f"--out results/{self.run}")  # fmt: skip
+        return (
+            f"python -m googlenet train --config {self.config} --epochs {EPOCHS} --seed {self.seed} "
+            f"--out results/{self.run}"
+        )
 
 
 ABLATIONS: tuple[Ablation, ...] = (
@@ -54,22 +59,23 @@ BASELINE_CONFIG = "improved"
 SCORED_IN_CHAPTER: tuple[Ablation, ...] = tuple(a for a in ABLATIONS if a.seed == 0 and a.config != "wide")
 
 
-def load_run(results_dir: str | Path, ablation: Ablation) -> dict:
+def load_study_run(ablation: Ablation) -> dict:
     """The run's metadata with its per-epoch ``history`` attached, checked against ``ablation``.
 
     A missing folder or a run made with other settings is an error that says how to make it.
     """
-    folder = Path(results_dir) / ablation.run
-    meta_path = folder / METADATA
-    if not meta_path.exists():
-        raise FileNotFoundError(f"{meta_path} is missing: make the run with `{ablation.command()}`")
-    metadata = json.loads(meta_path.read_text())
+    try:
+        run = load_run(ablation.run)
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"{error}; make the run with `{ablation.command()}`") from error
     expected = {"config": ablation.config, "seed": ablation.seed, "epochs": EPOCHS}
-    found = {key: metadata.get(key) for key in expected}
+    found = {key: run.metadata.get(key) for key in expected}
     if found != expected:
-        raise ValueError(f"{meta_path} describes {found}, but the study expects {expected}: "
-                         f"remake it with `{ablation.command()}` into an empty folder")  # fmt: skip
-    return metadata | {"history": json.loads((folder / HISTORY).read_text())}
+        raise ValueError(
+            f"{run.folder} describes {found}, but the study expects {expected}: "
+            f"remake it with `{ablation.command()}` into an empty folder"
+        )
+    return run.metadata | {"history": run.history}
 
 
 def seed_noise(accuracies: Sequence[float]) -> dict[str, float]:

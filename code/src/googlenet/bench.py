@@ -13,25 +13,21 @@
 * inference images/s of the shipped ``results/improved/model.keras``;
 * (full mode) where a step's time goes, by TensorFlow op type (:mod:`googlenet.profile`).
 
-Rows run in child processes, because oneDNN can only be switched when TensorFlow loads: one
-process per row in full mode, one per oneDNN setting in quick mode. Figures are medians of
-timed windows after warm-up; the JSON keeps every window.
+Each measurement is in :mod:`googlenet.throughput`. Rows run in child processes, because
+oneDNN can only be switched when TensorFlow loads: one process per row in full mode, one per
+oneDNN setting in quick mode. Figures are medians of timed windows after warm-up; the JSON
+keeps every window.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-
-RESULTS = Path("results/benchmarks")
-SHIPPED_MODEL = Path("results/improved/model.keras")
 
 
 @dataclass(frozen=True)
@@ -52,185 +48,33 @@ ROWS: tuple[Row, ...] = (
     Row("tfdata", "improved", "tfdata", False, False, "+ augmentation inside tf.data"),
     Row("tfdata_onednn", "improved", "tfdata", False, True, "+ oneDNN kernels"),
     Row("book", "improved", "tfdata", True, True, "+ fused batch norm and 1x1 convolutions (the book)"),
-    Row("book_fixed_batch", "improved", "fixed-batch", True, True, "the book's step on one fixed batch (no pipeline)"),
+    Row("book_fixed_batch", "improved", "fixed-batch", True, True,
+        "the book's step on one fixed batch (no pipeline)"),
     Row("writeup_note_pipeline", "writeup", "imagedatagenerator", False, False,
         "write-up model: ImageDataGenerator, TF defaults"),
     Row("writeup_book_pipeline", "writeup", "tfdata", False, True, "write-up model: tf.data + oneDNN"),
 )  # fmt: skip
+PROFILED_ROWS = ("tfdata", "tfdata_onednn", "book")
 QUICK_ROWS = ("note_pipeline", "tfdata", "tfdata_onednn", "book", "book_fixed_batch")
 
 
-# ------------------------------------------------------------------- in the child process
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when the parent process dies."""
+    try:
+        import ctypes
+        import signal
 
-
-def note_batches(images, labels, batch_size: int, seed: int):
-    """The study note's augmentation: a Keras ``ImageDataGenerator`` yielding NumPy batches.
-
-    Shifts of up to 2 pixels and horizontal flips, like the book's ``tf.data`` augmenter, so
-    both pipelines do the same work. ``ImageDataGenerator`` is deprecated; Keras 3 keeps it
-    only in a private module (which needs SciPy for the shifts).
-    """
-    import keras
-    from keras.src.legacy.preprocessing.image import ImageDataGenerator
-
-    generator = ImageDataGenerator(width_shift_range=2, height_shift_range=2, horizontal_flip=True,
-                                   fill_mode="constant", cval=0.0)  # fmt: skip
-    x = images[..., None].astype("float32")
-    y = keras.utils.to_categorical(labels, 10).astype("float32")
-    return generator.flow(x, y, batch_size=batch_size, shuffle=True, seed=seed)
-
-
-def measure_row(row: Row, windows: int, steps: int, warmup: int, batch_size: int = 128) -> dict:
-    """Train ``warmup`` steps, then time ``windows`` windows of ``steps`` steps each."""
-    import keras
-    import numpy as np
-    import tensorflow as tf
-
-    from . import data, fit, reduced
-
-    keras.utils.set_random_seed(0)
-    model = reduced.writeup_net() if row.model == "writeup" else reduced.improved_net(fast=row.fast_layers)
-    trainer = fit.Trainer(model, 1e-3)
-    fashion = data.load_fashion_mnist()
-    if (warmup + windows * steps) * batch_size > len(fashion.x_train):
-        raise ValueError("the benchmark times full batches of one epoch: ask for fewer steps")
-    if row.pipeline == "imagedatagenerator":
-        iterator = iter(note_batches(fashion.x_train, fashion.y_train, batch_size, seed=0))
-    elif row.pipeline == "tfdata":
-        iterator = iter(fit.train_dataset(fashion.x_train, fashion.y_train, batch_size, 0, 1, augment=True))
-    else:
-        x, y = next(iter(fit.train_dataset(fashion.x_train, fashion.y_train, batch_size, 0, 1, augment=True)))
-
-        def fixed():
-            while True:
-                yield x, y
-
-        iterator = fixed()
-
-    def run(count: int) -> float:
-        start = time.perf_counter()
-        for _ in range(count):
-            images, labels = next(iterator)
-            trainer.train_step(images, labels)
-        float(trainer.train_loss.result())  # wait for the last step
-        return time.perf_counter() - start
-
-    run(warmup)
-    seconds = [run(steps) for _ in range(windows)]
-    rates = [steps * batch_size / s for s in seconds]
-    return asdict(row) | {
-        "images_per_second": statistics.median(rates),
-        "window_images_per_second": rates,
-        "steps_per_window": steps,
-        "batch_size": batch_size,
-        "onednn_active": _onednn_active(),
-        "threads": {
-            "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
-            "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
-        },  # fmt: skip
-        "macs_per_image": _macs(row.model),
-        "loss_is_finite": bool(np.isfinite(float(trainer.train_loss.result()))),
-    }
-
-
-def _onednn_active() -> bool:
-    """Whether TensorFlow actually loaded its oneDNN kernels (not just whether they were asked for)."""
-    from tensorflow.python.util import _pywrap_util_port
-
-    return bool(_pywrap_util_port.IsMklEnabled())
-
-
-def _macs(model: str) -> int:
-    from . import cost, reduced
-
-    return cost.total_macs(reduced.writeup_functional() if model == "writeup" else reduced.improved_net())
-
-
-def matmul_gflops(n: int = 1024, windows: int = 5, repeats: int = 10) -> dict:
-    """Median GFLOP/s of an ``n x n`` fp32 matrix multiply (2 n^3 FLOPs each)."""
-    import tensorflow as tf
-
-    a = tf.random.normal([n, n], seed=1)
-    b = tf.random.normal([n, n], seed=2)
-    matmul = tf.function(lambda p, q: tf.matmul(p, q))
-    matmul(a, b).numpy()
-    rates = []
-    for _ in range(windows):
-        start = time.perf_counter()
-        for _ in range(repeats):
-            c = matmul(a, b)
-        c.numpy()
-        rates.append(2 * n**3 * repeats / (time.perf_counter() - start) / 1e9)
-    return {"n": n, "gflops": statistics.median(rates), "window_gflops": rates}
-
-
-def inference_throughput(path: Path = SHIPPED_MODEL, windows: int = 5, batch_size: int = 500) -> dict:
-    """Median images/s of the shipped improved model predicting the 10,000 test images."""
-    import keras
-    import numpy as np
-
-    from . import data
-
-    if not Path(path).exists():
-        raise FileNotFoundError(f"{path} not found: run the benchmark from the repository root")
-    model = keras.models.load_model(path, safe_mode=True)
-    images = data.load_fashion_mnist().x_test[..., None].astype("float32")
-    model.predict(images[:batch_size], batch_size=batch_size, verbose=0)
-    rates = []
-    for _ in range(windows):
-        start = time.perf_counter()
-        logits = model.predict(images, batch_size=batch_size, verbose=0)
-        rates.append(len(images) / (time.perf_counter() - start))
-    return {"model": str(path), "batch_size": batch_size, "images_per_second": statistics.median(rates),
-            "window_images_per_second": rates, "predictions_finite": bool(np.isfinite(logits).all())}  # fmt: skip
-
-
-PROFILED_ROWS = ("tfdata", "tfdata_onednn", "book")
-
-
-def profile_row(row: Row, batch_size: int = 128) -> dict:
-    """Per-op-type milliseconds of one training step of ``row``'s model on a fixed batch."""
-    import keras
-    import numpy as np
-
-    from . import fit, profile, reduced
-
-    keras.utils.set_random_seed(0)
-    model = reduced.improved_net(fast=row.fast_layers)
-    trainer = fit.Trainer(model, 1e-3)
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (batch_size, 28, 28, 1)).astype("float32")
-    labels = keras.utils.to_categorical(rng.integers(0, 10, batch_size), 10).astype("float32")
-    for _ in range(3):
-        trainer.train_step(images, labels)
-    times = profile.op_time_by_type(lambda x, y: (trainer.train_step(x, y), trainer.train_loss.result())[1],
-                                    (images, labels))  # fmt: skip
-    return {"name": row.name, "label": row.label, "ms_per_step_by_op": times,
-            "ms_per_step_by_group": profile.group_op_times(times)}  # fmt: skip
-
-
-def _child(task: str, quick: bool) -> dict:
-    if task.startswith("profile:"):
-        return profile_row(next(r for r in ROWS if r.name == task.split(":", 1)[1]))
-    if task == "matmul":
-        return matmul_gflops(windows=3 if quick else 7)
-    if task == "inference":
-        return inference_throughput(windows=3 if quick else 7)
-    row = next(r for r in ROWS if r.name == task)
-    windows, steps = (3, 5) if quick else (7, 10)
-    if row.model == "writeup":
-        windows, steps = (3, 3) if quick else (5, 4)
-    return measure_row(row, windows=windows, steps=steps, warmup=3)
-
-
-# ------------------------------------------------------------------ in the parent process
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: Ctrl-C still reaches the whole process group
+        pass
 
 
 def _run_children(tasks: list[str], quick: bool, onednn: bool) -> list[dict]:
     """Run ``tasks`` one after another in one child process with oneDNN on or off."""
     env = os.environ | {"TF_ENABLE_ONEDNN_OPTS": "1" if onednn else "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, "-m", "googlenet.bench", "--child", ",".join(tasks)] + (["--quick"] if quick else [])
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    command = [sys.executable, "-m", "googlenet.throughput", ",".join(tasks)] + (["--quick"] if quick else [])
+    # The child dies with the parent (SIGTERM on Linux), so killing the benchmark leaves no orphan.
+    done = subprocess.run(command, env=env, capture_output=True, text=True, preexec_fn=_die_with_parent)
     if done.returncode != 0:
         raise RuntimeError(f"benchmark tasks {tasks} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -253,7 +97,7 @@ def summarise(rows: list[dict], matmul: dict, inference: dict) -> dict:
             row["name"]: row["images_per_second"] / base["images_per_second"]
             for row in rows
             if row["model"] == "improved"
-        },  # fmt: skip
+        },
         "macs_per_image": macs,
         "training_gflops": train_gflops,
         "training_gflops_fixed_batch": step_gflops,
@@ -263,8 +107,10 @@ def summarise(rows: list[dict], matmul: dict, inference: dict) -> dict:
         "inference_images_per_second": inference["images_per_second"],
     }
     if "writeup_note_pipeline" in by_name:
-        summary["writeup_model_speedup"] = (by_name["writeup_book_pipeline"]["images_per_second"]
-                                            / by_name["writeup_note_pipeline"]["images_per_second"])  # fmt: skip
+        summary["writeup_model_speedup"] = (
+            by_name["writeup_book_pipeline"]["images_per_second"]
+            / by_name["writeup_note_pipeline"]["images_per_second"]
+        )
     return summary
 
 
@@ -291,15 +137,33 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def run_benchmark(name: str, quick: bool, out_dir: Path = RESULTS, log=print) -> dict:
-    """Run every row in a child process, write ``<out_dir>/<name>.json`` and return it."""
-    from .fit import library_versions, machine_description, write_json_atomic
+def benchmarks_dir() -> Path:
+    """Where committed benchmark results live: ``results/benchmarks`` of the book."""
+    from .runs import results_dir
+
+    return results_dir() / "benchmarks"
+
+
+def run_benchmark(name: str, quick: bool, out_dir: Path | None = None, log=print) -> dict:
+    """Run every row in a child process, write ``<out_dir>/<name>.json`` and return it.
+
+    Args:
+        name: the result's file name without ``.json`` (a plain name, no folders).
+        quick: fewer, shorter windows and two child processes instead of one per row.
+        out_dir: folder for the JSON (default :func:`benchmarks_dir`); created if missing.
+        log: where progress lines go.
+    """
+    from .provenance import library_versions, machine_description, write_json_atomic
+    from .runs import results_dir
 
     if not name or "/" in name or name.startswith("."):
         raise ValueError(f"benchmark name must be a plain file name, got {name!r}")
-    if not SHIPPED_MODEL.exists():
-        raise FileNotFoundError(f"{SHIPPED_MODEL} not found: run the benchmark from the repository root")
-    out_dir = Path(out_dir)
+    shipped = results_dir() / "improved" / "model.keras"
+    if not shipped.exists():
+        raise FileNotFoundError(f"{shipped} not found: the benchmark scores the shipped improved model")
+    out_dir = Path(out_dir) if out_dir is not None else benchmarks_dir()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"--out {out_dir} is a file, not a folder: give a folder for {name}.json")
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
     rows = []
@@ -340,19 +204,3 @@ def run_benchmark(name: str, quick: bool, out_dir: Path = RESULTS, log=print) ->
     result["summary"] = summarise(rows, matmul, inference)
     write_json_atomic(out_dir / f"{name}.json", result)
     return result
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m googlenet.bench")
-    parser.add_argument("--child", required=True)
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    from . import runtime
-
-    runtime.quiet_tensorflow()
-    print(json.dumps([_child(task, args.quick) for task in args.child.split(",")]))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

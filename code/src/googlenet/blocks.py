@@ -10,21 +10,11 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from .checks import choice, width
 from .fused import FUSED_1X1, FusedBatchNormalization, SplitChannels
 
 # Branch names in the order they are concatenated (the paper's order: 1x1, 3x3, 5x5, pool).
 BRANCHES = ("1x1", "3x3", "5x5", "pool")
-
-
-def check_width(name: str, value: object) -> int:
-    """A branch width must be a positive integer; say which argument is wrong otherwise."""
-    if value is None:
-        raise ValueError(f"{name} is missing: give the number of filters of that branch")
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"{name} must be a positive integer number of filters, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer number of filters, got {value}")
-    return value
 
 
 def conv_unit(
@@ -41,10 +31,17 @@ def conv_unit(
 ) -> keras.KerasTensor:
     """Convolution + ReLU (the paper), or convolution without bias + batch norm + ReLU.
 
-    With ``batch_norm`` the layers are named ``<name>`` (conv), ``<name>_bn`` and
-    ``<name>_relu``; without, the ReLU is the conv's own activation. ``fast`` uses
-    :class:`~googlenet.fused.FusedBatchNormalization` (same function, one kernel);
-    ``bn_momentum`` is Keras's (0.99 by default; 0.9 equals PyTorch's 0.1).
+    Args:
+        x: input feature map (batch, height, width, channels).
+        filters: output channels.
+        kernel: kernel size, square (``3``) or ``(height, width)``.
+        name: the convolution's layer name; with ``batch_norm`` the others are ``<name>_bn``
+            and ``<name>_relu`` (without, the ReLU is the convolution's own activation).
+        strides: stride in pixels, both directions.
+        padding: ``"same"`` (output = ceil(input / stride)) or ``"valid"``.
+        batch_norm: whether to normalise (the convolution then has no bias).
+        bn_momentum: Keras's moving-average momentum (0.99 by default; 0.9 equals PyTorch's 0.1).
+        fast: use :class:`~googlenet.fused.FusedBatchNormalization` (same function, one kernel).
     """
     if not batch_norm:
         return layers.Conv2D(filters, kernel, strides=strides, padding=padding, activation="relu", name=name)(x)
@@ -68,15 +65,21 @@ def naive_inception(
 
     The pool branch passes every input channel through, so the output depth is
     ``filters_1x1 + filters_3x3 + filters_5x5 + input channels``.
+
+    Args:
+        x: input feature map (batch, H, W, C).
+        filters_1x1, filters_3x3, filters_5x5: output channels of each convolution branch.
+        name: the concatenation's name and the prefix of every layer (``<name>_3x3``).
+        batch_norm: batch-normalised convolutions instead of convolution + ReLU.
     """
-    f1 = check_width("filters_1x1", filters_1x1)
-    f3 = check_width("filters_3x3", filters_3x3)
-    f5 = check_width("filters_5x5", filters_5x5)
-    b1 = conv_unit(x, f1, 1, name=f"{name}_1x1", batch_norm=batch_norm)
-    b3 = conv_unit(x, f3, 3, name=f"{name}_3x3", batch_norm=batch_norm)
-    b5 = conv_unit(x, f5, 5, name=f"{name}_5x5", batch_norm=batch_norm)
-    bp = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)
-    return layers.Concatenate(axis=-1, name=name)([b1, b3, b5, bp])
+    f1 = width("filters_1x1", filters_1x1)
+    f3 = width("filters_3x3", filters_3x3)
+    f5 = width("filters_5x5", filters_5x5)
+    b1 = conv_unit(x, f1, 1, name=f"{name}_1x1", batch_norm=batch_norm)  # H x W x f1
+    b3 = conv_unit(x, f3, 3, name=f"{name}_3x3", batch_norm=batch_norm)  # H x W x f3
+    b5 = conv_unit(x, f5, 5, name=f"{name}_5x5", batch_norm=batch_norm)  # H x W x f5
+    bp = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)  # H x W x C
+    return layers.Concatenate(axis=-1, name=name)([b1, b3, b5, bp])  # H x W x (f1 + f3 + f5 + C)
 
 
 def inception_module(
@@ -97,32 +100,59 @@ def inception_module(
     """The inception module with dimension reduction (GoogLeNet's building block).
 
     1x1 reductions before the 3x3 and "5x5" convolutions and a 1x1 projection after the
-    3x3 stride-1 max pool. ``kernel_5x5=3`` gives torchvision's variant of that branch.
-    ``fast`` computes the same function faster on a CPU: the three 1x1 convolutions that read
-    the module's input become one (``<name>_fused_1x1``, split by ``<name>_split``) and batch
-    norm uses one fused kernel (see :mod:`googlenet.fused`).
+    3x3 stride-1 max pool; the output has ``filters_1x1 + filters_3x3 + filters_5x5 +
+    pool_proj`` channels at the input's height and width.
+
+    Args:
+        x: input feature map (batch, H, W, C).
+        filters_1x1: the 1x1 branch's channels (Table 1's "#1x1").
+        reduce_3x3, filters_3x3: the 3x3 branch's 1x1 reduction and 3x3 output channels.
+        reduce_5x5, filters_5x5: the same for the 5x5 branch.
+        pool_proj: channels of the 1x1 projection after the pool.
+        name: the concatenation's name and the prefix of every layer.
+        batch_norm: batch-normalised convolutions (torchvision, the book's builds).
+        kernel_5x5: 5 (the paper) or 3 (torchvision's variant of that branch).
+        bn_momentum: batch norm's moving-average momentum (Keras convention).
+        fast: compute the same function faster on a CPU: the three 1x1 convolutions that read
+            the input become one (``<name>_fused_1x1``, split by ``<name>_split``) and batch
+            norm uses one fused kernel (see :mod:`googlenet.fused`).
     """
-    f1 = check_width("filters_1x1", filters_1x1)
-    r3 = check_width("reduce_3x3", reduce_3x3)
-    f3 = check_width("filters_3x3", filters_3x3)
-    r5 = check_width("reduce_5x5", reduce_5x5)
-    f5 = check_width("filters_5x5", filters_5x5)
-    pp = check_width("pool_proj", pool_proj)
-    if kernel_5x5 not in (3, 5):
-        raise ValueError(f"kernel_5x5 must be 5 (the paper) or 3 (torchvision), got {kernel_5x5!r}")
+    f1 = width("filters_1x1", filters_1x1)
+    r3 = width("reduce_3x3", reduce_3x3)
+    f3 = width("filters_3x3", filters_3x3)
+    r5 = width("reduce_5x5", reduce_5x5)
+    f5 = width("filters_5x5", filters_5x5)
+    pp = width("pool_proj", pool_proj)
+    choice("kernel_5x5 (5: the paper, 3: torchvision)", kernel_5x5, (5, 3))
     unit = {"batch_norm": batch_norm, "bn_momentum": bn_momentum, "fast": fast}
     if fast:
-        fused = conv_unit(x, f1 + r3 + r5, 1, name=f"{name}_{FUSED_1X1}", **unit)
+        fused = conv_unit(x, f1 + r3 + r5, 1, name=f"{name}_{FUSED_1X1}", **unit)  # H x W x (f1+r3+r5)
         b1, b3, b5 = SplitChannels([f1, r3, r5], name=f"{name}_split")(fused)
     else:
-        b1 = conv_unit(x, f1, 1, name=f"{name}_1x1", **unit)
-        b3 = conv_unit(x, r3, 1, name=f"{name}_3x3_reduce", **unit)
-        b5 = conv_unit(x, r5, 1, name=f"{name}_5x5_reduce", **unit)
-    b3 = conv_unit(b3, f3, 3, name=f"{name}_3x3", **unit)
-    b5 = conv_unit(b5, f5, kernel_5x5, name=f"{name}_5x5", **unit)
-    bp = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)
-    bp = conv_unit(bp, pp, 1, name=f"{name}_pool_proj", **unit)
-    return layers.Concatenate(axis=-1, name=name)([b1, b3, b5, bp])
+        b1 = conv_unit(x, f1, 1, name=f"{name}_1x1", **unit)  # H x W x f1
+        b3 = conv_unit(x, r3, 1, name=f"{name}_3x3_reduce", **unit)  # H x W x r3
+        b5 = conv_unit(x, r5, 1, name=f"{name}_5x5_reduce", **unit)  # H x W x r5
+    b3 = conv_unit(b3, f3, 3, name=f"{name}_3x3", **unit)  # H x W x f3
+    b5 = conv_unit(b5, f5, kernel_5x5, name=f"{name}_5x5", **unit)  # H x W x f5
+    bp = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)  # H x W x C
+    bp = conv_unit(bp, pp, 1, name=f"{name}_pool_proj", **unit)  # H x W x pp
+    return layers.Concatenate(axis=-1, name=name)([b1, b3, b5, bp])  # H x W x (f1 + f3 + f5 + pp)
+
+
+def inception_from_widths(
+    x: keras.KerasTensor, widths: tuple[int, int, int, int, int, int], **options
+) -> keras.KerasTensor:
+    """:func:`inception_module` from one row of a Table 1 style width table.
+
+    Args:
+        x: input feature map.
+        widths: (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj), Table 1's column order.
+        **options: the other arguments of :func:`inception_module` (``name``, ``batch_norm``...).
+    """
+    f1, r3, f3, r5, f5, pp = widths
+    return inception_module(
+        x, filters_1x1=f1, reduce_3x3=r3, filters_3x3=f3, reduce_5x5=r5, filters_5x5=f5, pool_proj=pp, **options
+    )
 
 
 def branch_of(layer_name: str, module: str) -> str | None:
@@ -143,7 +173,14 @@ def single_block_model(
     name: str = "inception",
     **widths: int,
 ) -> keras.Model:
-    """Wrap one block (``naive_inception`` or ``inception_module``) in a model of its own."""
+    """Wrap one block (``naive_inception`` or ``inception_module``) in a model of its own.
+
+    Args:
+        block: the block function.
+        input_shape: the block's input (height, width, channels), chapter 3's 28x28x256 by default.
+        name: the block's name.
+        **widths: the block's width arguments (``filters_1x1=...``).
+    """
     inputs = keras.Input(shape=input_shape, name="input")
     outputs = block(inputs, name=name, **widths)
     return keras.Model(inputs, outputs, name=f"{name}_model")

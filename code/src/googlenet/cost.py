@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import keras
 
+from .checks import integer
+
 
 def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
     """Output height/width of a convolution or pooling: ``(W - F + 2P) / S + 1``.
@@ -38,8 +40,7 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) 
         ("stride", stride, 1),
         ("padding", padding, 0),
     ):
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        integer(name, value, minimum=minimum)
     span = size - kernel + 2 * padding
     if span < 0:
         raise ValueError(f"kernel {kernel} is larger than the padded input {size} + 2*{padding}: no output position")
@@ -156,17 +157,39 @@ def trainable_params(model: keras.Model) -> int:
     return int(sum(math.prod(w.shape) for w in model.trainable_weights))
 
 
+def _inbound_layer_names(layer_config: dict) -> set[str]:
+    """Names of the layers feeding one layer, read from a functional model's saved config."""
+    names: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            history = (
+                node.get("config", {}).get("keras_history") if node.get("class_name") == "__keras_tensor__" else None
+            )
+            if history:
+                names.add(history[0])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list | tuple):
+            for value in node:
+                walk(value)
+
+    walk(layer_config.get("inbound_nodes", []))
+    return names
+
+
 def conv_depth(model: keras.Model) -> int:
     """Convolutions on the longest input-to-output path of a functional model.
 
     The depth a "too shallow" argument is about: parallel branches count once, so an
     inception module adds two (1x1 reduction, then 3x3 or 5x5), a VGG stage its stacked convs.
+    Read from the model's public config (its layers in topological order, each with its inputs).
     """
-    depth: dict[int, int] = {}
-    for layer in model.layers:  # functional models list layers in topological order
-        parents = [node.operation for inbound in layer._inbound_nodes for node in inbound.parent_nodes]
-        below = max((depth[id(p)] for p in parents if id(p) in depth), default=0)
-        depth[id(layer)] = below + isinstance(layer, keras.layers.Conv2D)
+    depth: dict[str, int] = {}
+    for entry in model.get_config()["layers"]:
+        below = max((depth[name] for name in _inbound_layer_names(entry) if name in depth), default=0)
+        is_conv = isinstance(model.get_layer(entry["name"]), keras.layers.Conv2D)
+        depth[entry["name"]] = below + is_conv
     return max(depth.values(), default=0)
 
 
@@ -213,33 +236,3 @@ def multiplicities_matching(
         return (sum(1 for c in counts.values() if c == 0), sum(1 for c in counts.values() if c != 1))
 
     return sorted(found, key=changed)
-
-
-# Published per-row figures of Table 1 in Szegedy et al. 2015 (params, ops), for comparison only.
-# The paper rounds to thousands of parameters and millions of multiply-adds.
-PAPER_TABLE1: dict[str, tuple[int, int]] = {
-    "conv1 7x7/2": (2_700, 34_000_000),
-    "conv2 1x1 + 3x3": (112_000, 360_000_000),
-    "inception 3a": (159_000, 128_000_000),
-    "inception 3b": (380_000, 304_000_000),
-    "inception 4a": (364_000, 73_000_000),
-    "inception 4b": (437_000, 88_000_000),
-    "inception 4c": (463_000, 100_000_000),
-    "inception 4d": (580_000, 119_000_000),
-    "inception 4e": (840_000, 170_000_000),
-    "inception 5a": (1_072_000, 54_000_000),
-    "inception 5b": (1_388_000, 71_000_000),
-    "linear": (1_000_000, 1_000_000),
-}
-
-
-def googlenet_row(layer_name: str) -> str | None:
-    """Map a GoogLeNet layer name to its Table 1 row (auxiliary-head layers map to 'aux1'/'aux2')."""
-    for prefix, row in (("conv1_", "conv1 7x7/2"), ("conv2_", "conv2 1x1 + 3x3"), ("aux1", "aux1"), ("aux2", "aux2")):
-        if layer_name.startswith(prefix):
-            return row
-    if layer_name.startswith("inception_"):
-        return "inception " + layer_name.split("_")[1]
-    if layer_name == "main":
-        return "linear"
-    return None

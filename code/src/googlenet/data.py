@@ -18,10 +18,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .checks import positive_int
 
 ENV_VAR = "FASHION_MNIST_DIR"
 SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -38,6 +41,10 @@ CLASS_NAMES: tuple[str, ...] = (
     "Bag",
     "Ankle boot",
 )
+NUM_CLASSES = len(CLASS_NAMES)
+"""Fashion-MNIST's ten classes."""
+INPUT_SHAPE: tuple[int, int, int] = (28, 28, 1)
+"""One image as the models take it: height, width, channels (raw pixels 0-255)."""
 
 # File stem -> (SHA-256 of the decompressed IDX payload, expected array shape).
 FILES: dict[str, tuple[str, tuple[int, ...]]] = {
@@ -118,7 +125,7 @@ def read_verified(path: Path, stem: str) -> np.ndarray:
     raw = path.read_bytes()
     try:
         payload = gzip.decompress(raw) if path.suffix == ".gz" else raw
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise ChecksumError(
             f"{path}: cannot be decompressed ({exc}); the file is truncated or damaged. "
             f"Reinstall it (apt-get install --reinstall dataset-fashion-mnist) or download it again."
@@ -210,9 +217,17 @@ def load_fashion_mnist(
 
 
 def stratified_subset(labels: np.ndarray, per_class: int, seed: int = 0) -> np.ndarray:
-    """Indices of ``per_class`` examples of every class, drawn reproducibly, in sorted order."""
-    if per_class < 1:
-        raise ValueError(f"per_class must be at least 1, got {per_class}")
+    """Indices of ``per_class`` examples of every class, drawn reproducibly, in sorted order.
+
+    Args:
+        labels: class index of every example (N,).
+        per_class: how many examples of each class to draw (>= 1).
+        seed: seed of the draw; the same seed gives the same indices.
+
+    The indices are sorted by position in the data set, not grouped by class: read the class of
+    each from ``labels[indices]``.
+    """
+    positive_int("per_class", per_class)
     rng = np.random.default_rng(seed)
     picks = []
     for cls in np.unique(labels):

@@ -1,9 +1,12 @@
-"""Evaluating trained classifiers: predictions, confusion matrices, per-class accuracy."""
+"""Evaluating trained classifiers: predictions, accuracy, confusion matrices, training curves."""
 
 from __future__ import annotations
 
 import keras
 import numpy as np
+
+from .data import NUM_CLASSES
+from .models.heads import main_output
 
 NOTE_EPOCHS = 100
 """Epochs the study note trains its build for."""
@@ -13,14 +16,31 @@ NOTE_TEST_ACCURACY = 0.9124
 
 
 def predict_classes(model: keras.Model, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
-    """Predicted class of every raw uint8 image (N, 28, 28); the models normalise inside."""
+    """Predicted class of every raw uint8 image (N, 28, 28); the models normalise inside.
+
+    Args:
+        model: a classifier returning logits (or a dict of heads with ``"main"``).
+        images: raw uint8 images (N, 28, 28).
+        batch_size: images per forward pass.
+    """
     logits = model.predict(images[..., None].astype("float32"), batch_size=batch_size, verbose=0)
-    if isinstance(logits, dict):
-        logits = logits["main"]
-    return np.asarray(logits).argmax(axis=1)
+    return np.asarray(main_output(logits)).argmax(axis=1)
 
 
-def confusion_matrix(true: np.ndarray, predicted: np.ndarray, num_classes: int = 10) -> np.ndarray:
+def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
+    """Top-1 accuracy (a fraction) of ``model`` on raw uint8 images: the one way the book scores a model.
+
+    Args:
+        model: a classifier returning logits.
+        images: raw uint8 images (N, 28, 28).
+        labels: their true classes (N,).
+    """
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    return float(np.mean(predict_classes(model, images) == np.asarray(labels)))
+
+
+def confusion_matrix(true: np.ndarray, predicted: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
     """Counts[i, j] = images of true class i predicted as class j."""
     true, predicted = np.asarray(true, dtype=int), np.asarray(predicted, dtype=int)
     if true.shape != predicted.shape:

@@ -118,10 +118,16 @@ def draw_inception_module(model, module: str, title: str | None = None) -> plt.F
             node(x, y, text, _BRANCH_COLOURS[b])
             if j:
                 ax.annotate(
-                    "", xy=(x, y - 0.3), xytext=(x, ys[j - 1] + 0.3), arrowprops={"arrowstyle": "->", "lw": 0.7}
+                    "",
+                    xy=(x, y - 0.3),
+                    xytext=(x, ys[j - 1] + 0.3),
+                    arrowprops={"arrowstyle": "->", "lw": 0.7},
                 )
         ax.annotate(
-            "", xy=(width / 2, depth + 0.6), xytext=(x, ys[-1] + 0.35), arrowprops={"arrowstyle": "->", "lw": 0.7}
+            "",
+            xy=(width / 2, depth + 0.6),
+            xytext=(x, ys[-1] + 0.35),
+            arrowprops={"arrowstyle": "->", "lw": 0.7},
         )
         params, macs = totals[b]
         ax.text(

@@ -36,17 +36,29 @@ class FusedBatchNormalization(layers.BatchNormalization):
     """
 
     def call(self, inputs, training=None, mask=None):
-        if not (training and self.trainable) or mask is not None or len(inputs.shape) != 4 or \
-                self.axis not in (-1, 3) or self.renorm:  # fmt: skip
+        if (
+            not (training and self.trainable)
+            or mask is not None
+            or len(inputs.shape) != 4
+            or self.axis not in (-1, 3)
+            or self.renorm
+        ):
             return super().call(inputs, training=training, mask=mask)
         x = tf.cast(inputs, "float32")
         channels = x.shape[-1]
         scale = self.gamma if self.scale else tf.ones([channels])
         offset = self.beta if self.center else tf.zeros([channels])
         y, mean, variance, *_ = tf.raw_ops.FusedBatchNormV3(
-            x=x, scale=scale, offset=offset, mean=tf.zeros([0]), variance=tf.zeros([0]),
-            epsilon=self.epsilon, exponential_avg_factor=1.0, data_format="NHWC", is_training=True,
-        )  # fmt: skip
+            x=x,
+            scale=scale,
+            offset=offset,
+            mean=tf.zeros([0]),
+            variance=tf.zeros([0]),
+            epsilon=self.epsilon,
+            exponential_avg_factor=1.0,
+            data_format="NHWC",
+            is_training=True,
+        )
         # The kernel returns the unbiased variance; Keras's moving average uses the biased one.
         n = tf.cast(tf.reduce_prod(tf.shape(x)[:3]), "float32")
         variance = variance * (n - 1.0) / n

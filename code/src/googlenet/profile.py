@@ -60,8 +60,8 @@ def _plain_op_name(op_type: str) -> str:
 GROUPS = {
     "convolution backward": ("Conv2DBackpropFilter", "Conv2DBackpropInput"),
     "convolution forward": ("Conv2D", "FusedConv2D"),
-    "batch norm and element-wise": ("FusedBatchNormV3", "FusedBatchNormGradV3", "Mul", "SquaredDifference", "Mean",
-                                    "Tile", "Sub", "Rsqrt", "Sum"),
+    "batch norm and element-wise": ("FusedBatchNormV3", "FusedBatchNormGradV3", "Mul", "SquaredDifference",
+                                    "Mean", "Tile", "Sub", "Rsqrt", "Sum"),
     "max pool": ("MaxPool", "MaxPoolGrad"),
     "concat / split": ("ConcatV2", "Slice", "SplitV", "Split"),
     "idle threads": ("IDLE",),

@@ -17,6 +17,8 @@ from __future__ import annotations
 import os
 import sys
 
+from .checks import integer
+
 # Must happen before TensorFlow is imported anywhere in the process.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -43,11 +45,6 @@ def import_tensorflow_quietly() -> None:
         os.close(devnull)
 
 
-def onednn_enabled() -> bool:
-    """Whether this process asked TensorFlow for its oneDNN CPU kernels."""
-    return os.environ.get("TF_ENABLE_ONEDNN_OPTS", "") not in ("0", "false", "False")
-
-
 def quiet_tensorflow() -> None:
     """Import TensorFlow quietly and silence its Python-side logger."""
     import_tensorflow_quietly()
@@ -68,8 +65,7 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
     With determinism on, a CPU run repeats bit for bit on the same machine and library
     versions, which is what lets nbval compare a training demo's printed numbers.
     """
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    integer("seed", seed, minimum=0, maximum=2**32 - 1)
     import keras
     import tensorflow as tf
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from googlenet import cost, models
+from googlenet import cost
+from googlenet.models import plain
 
 
 def test_plain_stack_shapes_and_pools():
-    model = models.plain_conv_stack(depth=4, width=8, input_shape=(32, 32, 3), num_classes=7, head="flatten")
+    model = plain.plain_conv_stack(depth=4, width=8, input_shape=(32, 32, 3), num_classes=7, head="flatten")
     assert model.output.shape[1:] == (7,)
     assert model.get_layer("pool4").output.shape[1:] == (8, 8, 8)  # two 2x2 pools: 32 -> 8
     assert model.get_layer("flatten").output.shape[1:] == (512,)
@@ -16,7 +17,7 @@ def test_plain_stack_shapes_and_pools():
 
 def test_plain_stack_cost_scales_linearly_in_depth_and_quadratically_in_width():
     def conv_macs(depth: int, width: int) -> int:
-        model = models.plain_conv_stack(depth=depth, width=width, input_shape=(16, 16, 8), pool_every=100)
+        model = plain.plain_conv_stack(depth=depth, width=width, input_shape=(16, 16, 8), pool_every=100)
         return sum(r.macs for r in cost.layer_costs(model) if r.kind == "Conv2D" and r.name != "conv1")
 
     assert conv_macs(5, 16) == 2 * conv_macs(3, 16)  # 4 vs 2 width-to-width convs
@@ -24,14 +25,14 @@ def test_plain_stack_cost_scales_linearly_in_depth_and_quadratically_in_width():
 
 
 def test_gap_head_is_far_cheaper_than_flatten_head():
-    flat = models.classifier_head((7, 7, 512), 1000, "flatten", hidden_units=(4096, 4096))
-    gap = models.classifier_head((7, 7, 512), 1000, "gap")
+    flat = plain.classifier_head((7, 7, 512), 1000, "flatten", hidden_units=(4096, 4096))
+    gap = plain.classifier_head((7, 7, 512), 1000, "gap")
     assert cost.total_params(flat) == 7 * 7 * 512 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 1000 + 1000
     assert cost.total_params(gap) == 512 * 1000 + 1000
 
 
 def test_pool_stops_at_one_pixel():
-    model = models.plain_conv_stack(depth=6, width=4, input_shape=(4, 4, 1), pool_every=1)
+    model = plain.plain_conv_stack(depth=6, width=4, input_shape=(4, 4, 1), pool_every=1)
     assert model.get_layer("conv6").output.shape[1:3] == (1, 1)
 
 
@@ -48,4 +49,4 @@ def test_pool_stops_at_one_pixel():
 def test_plain_stack_rejects_bad_arguments(kwargs, message):
     args = {"depth": 2, "width": 4, "input_shape": (8, 8, 1)} | kwargs
     with pytest.raises(ValueError, match=message):
-        models.plain_conv_stack(**args)
+        plain.plain_conv_stack(**args)

@@ -3,7 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from googlenet import cost, models
+from googlenet import cost
+from googlenet.models import heads, paper
 
 EXPECTED_SHAPES = {
     "3a": (28, 28, 256), "3b": (28, 28, 480), "4a": (14, 14, 512), "4b": (14, 14, 512), "4c": (14, 14, 512),
@@ -13,7 +14,7 @@ EXPECTED_SHAPES = {
 
 @pytest.fixture(scope="module")
 def paper_model():
-    return models.googlenet()
+    return paper.googlenet()
 
 
 def test_module_output_shapes(paper_model):
@@ -31,28 +32,28 @@ def _closed_form_module_params(c_in, f1, r3, f3, r5, f5, pp, k5=5):
 def test_parameter_totals_with_and_without_aux(paper_model):
     stem = cost.conv2d_params(3, 64, 7) + cost.conv2d_params(64, 64, 1) + cost.conv2d_params(64, 192, 3)
     c_in, modules = 192, 0
-    for widths in models.GOOGLENET_MODULES.values():
+    for widths in paper.GOOGLENET_MODULES.values():
         modules += _closed_form_module_params(c_in, *widths)
         f1, _, f3, _, f5, pp = widths
         c_in = f1 + f3 + f5 + pp
     classifier = 1024 * 1000 + 1000
     aux = lambda c: cost.conv2d_params(c, 128, 1) + (4 * 4 * 128 * 1024 + 1024) + (1024 * 1000 + 1000)  # noqa: E731
     main_total = stem + modules + classifier
-    assert cost.total_params(models.inference_model(paper_model)) == main_total == 6_998_552
+    assert cost.total_params(heads.inference_model(paper_model)) == main_total == 6_998_552
     assert cost.total_params(paper_model) == main_total + aux(512) + aux(528)
 
 
 def test_torchvision_configuration_matches_published_count():
-    tv = models.googlenet(batch_norm=True, kernel_5x5=3, last_pool=2, aux_heads=False)
+    tv = paper.googlenet(batch_norm=True, kernel_5x5=3, last_pool=2, aux_heads=False)
     assert cost.trainable_params(tv) == 6_624_904
     assert len(tv.outputs) == 1
-    assert not any(isinstance(layer, models.LocalResponseNormalization) for layer in tv.layers)
+    assert not any(isinstance(layer, paper.LocalResponseNormalization) for layer in tv.layers)
 
 
 def test_training_has_three_outputs_inference_one_and_weights_are_shared():
-    model = models.googlenet(input_shape=(72, 72, 3), num_classes=10)
+    model = paper.googlenet(input_shape=(72, 72, 3), num_classes=10)
     assert sorted(model.output_names) == ["aux1", "aux2", "main"]
-    inference = models.inference_model(model)
+    inference = heads.inference_model(model)
     assert len(inference.outputs) == 1
     x = np.random.default_rng(0).uniform(0, 1, size=(2, 72, 72, 3)).astype("float32")
     train_out = model(x, training=False)
@@ -66,7 +67,7 @@ def test_training_has_three_outputs_inference_one_and_weights_are_shared():
 
 
 def test_aux_head_shapes():
-    model = models.googlenet()
+    model = paper.googlenet()
     assert tuple(model.get_layer("aux1_pool").output.shape[1:]) == (4, 4, 512)
     assert tuple(model.get_layer("aux2_pool").output.shape[1:]) == (4, 4, 528)
     assert tuple(model.get_layer("aux1_fc").output.shape[1:]) == (1024,)
@@ -74,32 +75,32 @@ def test_aux_head_shapes():
 
 @pytest.mark.parametrize("aux_heads, size", [(True, 64), (False, 31)])
 def test_too_small_input_names_minimum(aux_heads, size):
-    minimum = models.googlenet_min_input_size(aux_heads)
+    minimum = paper.googlenet_min_input_size(aux_heads)
     with pytest.raises(ValueError, match=f"minimum is {minimum}x{minimum}"):
-        models.googlenet(input_shape=(size, size, 1), num_classes=10, aux_heads=aux_heads)
-    models.googlenet(input_shape=(minimum, minimum, 1), num_classes=10, aux_heads=aux_heads)
+        paper.googlenet(input_shape=(size, size, 1), num_classes=10, aux_heads=aux_heads)
+    paper.googlenet(input_shape=(minimum, minimum, 1), num_classes=10, aux_heads=aux_heads)
 
 
 def test_bad_options():
     with pytest.raises(ValueError, match="last_pool"):
-        models.googlenet(last_pool=4)
+        paper.googlenet(last_pool=4)
     with pytest.raises(ValueError, match="kernel_5x5"):
-        models.googlenet(kernel_5x5=7)
+        paper.googlenet(kernel_5x5=7)
 
 
 def test_compile_uses_paper_loss_weights():
-    model = models.compile_googlenet(models.googlenet(input_shape=(72, 72, 1), num_classes=10))
+    model = paper.compile_googlenet(paper.googlenet(input_shape=(72, 72, 1), num_classes=10))
     assert model.compiled_loss is not None or model.loss is not None
     x = np.zeros((4, 72, 72, 1), "float32")
     y = np.arange(4) % 10
     logs = model.evaluate(x, {"main": y, "aux1": y, "aux2": y}, verbose=0, return_dict=True)
-    expected = logs["main_loss"] + models.AUX_LOSS_WEIGHT * (logs["aux1_loss"] + logs["aux2_loss"])
+    expected = logs["main_loss"] + heads.AUX_LOSS_WEIGHT * (logs["aux1_loss"] + logs["aux2_loss"])
     assert logs["loss"] == pytest.approx(expected, rel=1e-4)
 
 
 def test_lrn_layer_round_trips_config():
-    layer = models.LocalResponseNormalization(size=3, alpha=2e-4, name="n")
-    clone = models.LocalResponseNormalization.from_config(layer.get_config())
+    layer = paper.LocalResponseNormalization(size=3, alpha=2e-4, name="n")
+    clone = paper.LocalResponseNormalization.from_config(layer.get_config())
     assert (clone.size, clone.alpha, clone.beta, clone.k) == (3, 2e-4, 0.75, 1.0)
     x = np.ones((1, 2, 2, 8), "float32")
     assert layer(x).shape == (1, 2, 2, 8)

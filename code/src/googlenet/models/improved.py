@@ -1,0 +1,114 @@
+"""The book's reduced GoogLeNet for 28x28 Fashion-MNIST ("the improved build").
+
+Raw pixels 0-255 shaped (28, 28, 1) in, class logits out, so a saved model needs no
+preprocessing outside it. Its recipe (optimiser, schedule, augmentation) is in
+:mod:`googlenet.recipes`; this module holds only the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+from keras import layers
+
+from ..blocks import conv_unit, inception_from_widths
+from ..checks import fraction, integer, positive_int
+from ..data import INPUT_SHAPE, NUM_CLASSES
+from .heads import MAIN, gap_aux_head
+
+# Widths per module (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj) at scale 1.0:
+# GoogLeNet's 3a, 3b, 4a, 4b, 4c, 4d, 4e, 5a, 5b divided by 4 (rounded).
+IMPROVED_WIDTHS: tuple[tuple[int, int, int, int, int, int], ...] = (
+    (16, 24, 32, 4, 8, 8),
+    (32, 32, 48, 8, 24, 16),
+    (48, 24, 52, 4, 12, 16),
+    (40, 28, 56, 6, 16, 16),
+    (32, 32, 64, 6, 16, 16),
+    (28, 36, 72, 8, 16, 16),
+    (64, 40, 80, 8, 32, 32),
+    (64, 40, 80, 8, 32, 32),
+    (96, 48, 96, 12, 32, 32),
+)
+POOL_AFTER_MODULES = (2, 7)
+"""A 3x3/2 max pool follows these modules (as GoogLeNet pools after 3b and 4e)."""
+AUX_AFTER_MODULES = (3, 6)
+"""Where the optional auxiliary heads sit (GoogLeNet's 4a and 4d)."""
+AUX_UNITS = 128
+"""Hidden units of each auxiliary head at ``width=1.0``."""
+AUX_DROPOUT = 0.5
+"""Dropout inside each auxiliary head (the paper's heads use 0.7; these are smaller)."""
+
+
+def improved_net(
+    num_modules: int = 5,
+    width: float = 1.0,
+    *,
+    aux_heads: bool = False,
+    dropout: float = 0.2,
+    stem_filters: int = 32,
+    bn_momentum: float = 0.9,
+    fast: bool = True,
+    name: str = "improved_googlenet",
+) -> keras.Model:
+    """The book's reduced GoogLeNet for 28x28 inputs.
+
+    A batch-normalised stem halves the resolution to 14x14 before the modules (the modules are
+    the expensive part, and 28x28 maps made the study note's build slow). The first two
+    modules run at 14x14, a max pool halves to 7x7 for the rest, as GoogLeNet pools after 3b.
+    With 9 modules a second pool after the seventh (as after 4e) brings the last two to 4x4.
+
+    Args:
+        num_modules: inception modules, 1 to 9, taking :data:`IMPROVED_WIDTHS` in order.
+        width: scale factor of every branch and of the stem's second convolution.
+        aux_heads: add :func:`~googlenet.models.heads.gap_aux_head` heads after modules 3 and
+            6 (outputs ``main``, ``aux1``, ``aux2``); needs at least 6 modules.
+        dropout: dropout before the main classifier.
+        stem_filters: channels of the stem's first convolution.
+        bn_momentum: batch norm's moving-average momentum, Keras convention: 0.9 (PyTorch's
+            default) rather than Keras's 0.99, so test-time statistics keep up with weights
+            that move fast early in a short run.
+        fast: the fused layers of :mod:`googlenet.fused` (same function, quicker on a CPU);
+            ``False`` builds the plain ones.
+        name: the model's name.
+    """
+    integer("num_modules", num_modules, minimum=1, maximum=len(IMPROVED_WIDTHS))
+    if isinstance(width, bool) or not isinstance(width, int | float) or not width > 0:
+        raise ValueError(f"width must be a positive scale factor, got {width!r}")
+    if aux_heads and num_modules < max(AUX_AFTER_MODULES):
+        raise ValueError(f"aux_heads needs at least 6 modules (heads after modules 3 and 6), got {num_modules}")
+    fraction("dropout", dropout)
+    positive_int("stem_filters", stem_filters)
+
+    def scaled(n: int) -> int:
+        return max(1, round(n * width))
+
+    inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")  # 28 x 28 x 1, pixels 0-255
+    x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
+    unit = {"batch_norm": True, "bn_momentum": bn_momentum, "fast": fast}
+    x = conv_unit(x, stem_filters, 3, name="stem_conv1", **unit)  # 28 x 28 x 32
+    x = conv_unit(x, scaled(64), 3, strides=2, name="stem_conv2", **unit)  # 14 x 14 x 64
+    aux = []
+    # modules 1-2: 14 x 14 x 64, 120; pool -> 7 x 7; modules 3-7: 7 x 7 x 128, 128, 128, 132, 208;
+    # (9 modules) pool -> 4 x 4; modules 8-9: 4 x 4 x 208, 256.
+    for i, widths in enumerate(IMPROVED_WIDTHS[:num_modules], start=1):
+        x = inception_from_widths(x, tuple(scaled(w) for w in widths), name=f"inception_{i}", **unit)
+        if i in POOL_AFTER_MODULES and i < num_modules:
+            x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool_{i}")(x)
+        if aux_heads and i in AUX_AFTER_MODULES:
+            aux.append(gap_aux_head(x, NUM_CLASSES, f"aux{len(aux) + 1}", units=scaled(AUX_UNITS), dropout=AUX_DROPOUT))
+    x = layers.GlobalAveragePooling2D(name="gap")(x)  # channels of the last module
+    x = layers.Dropout(dropout, name="dropout")(x)
+    main = layers.Dense(NUM_CLASSES, name=MAIN)(x)  # 10
+    if aux:
+        return keras.Model(inputs, {MAIN: main, "aux1": aux[0], "aux2": aux[1]}, name=name)
+    return keras.Model(inputs, main, name=name)
+
+
+def module_widths(model: keras.Model) -> Sequence[int]:
+    """Output depth of every inception module of an improved build, in order."""
+    return [
+        int(layer.output.shape[-1])
+        for layer in model.layers
+        if layer.name.startswith("inception_") and isinstance(layer, layers.Concatenate)
+    ]

@@ -1,0 +1,93 @@
+"""Where a result came from: the code's commit, the machine, the library versions; atomic JSON.
+
+Every run's metadata, every history row and every benchmark records these, so a reader can
+tell which code on which CPU made a number.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def write_json_atomic(path: str | os.PathLike, payload: object) -> None:
+    """Write JSON so that a reader (or a resumed run) never sees a half-written file.
+
+    Args:
+        path: the file to (re)place; its folder must exist.
+        payload: anything ``json.dump`` accepts; written with sorted keys and a final newline.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(tmp, 0o644)  # mkstemp makes the file private; results are meant to be shared
+        with os.fdopen(fd, "w") as handle:
+            json.dump(payload, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo``, else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_description() -> dict:
+    """Platform, CPU model, core count and any GPUs TensorFlow sees."""
+    import tensorflow as tf
+
+    gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
+    return {"platform": platform.platform(), "cpu": cpu_model(), "cpu_count": os.cpu_count(), "gpus": gpus}
+
+
+def library_versions() -> dict:
+    """Versions of Python and of the libraries that decide a result's numbers."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    return {
+        "python": sys.version.split()[0],
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def git_commit() -> str | None:
+    """HEAD of the repository holding the package, with ``-dirty`` if the package's own files differ.
+
+    Only the package is checked: a run's results files change while it trains, and book edits do
+    not change what a run computes. ``None`` outside a git checkout.
+    """
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=PACKAGE_DIR
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "."],
+            capture_output=True,
+            text=True,
+            cwd=PACKAGE_DIR,
+        ).stdout.strip()
+        return head + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None

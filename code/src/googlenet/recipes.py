@@ -1,0 +1,142 @@
+"""Recipes as data: everything that determines a training run, in one registry.
+
+A :class:`Recipe` names the model builder and its arguments, the optimiser and its schedule,
+the augmentation, the auxiliary-loss weight, the budget (epochs, batch), the seed and the
+training data. The command line, the ablation study, the benchmark and the chapters all read
+:data:`RECIPES`; a variant is ``dataclasses.replace(IMPROVED, ...)``, never a re-typed copy.
+
+Units: ``learning_rate`` is Adam's step size at the start of the run; ``schedule`` is
+``"constant"`` (the study note) or ``"cosine"`` (decays to 0 at the last step of ``epochs``);
+``shift_pixels`` is the largest random shift in pixels each way; ``batch_size`` is images per
+step; ``train_per_class`` draws that many training images of each class (``None``: all 60,000).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+import keras
+
+from .checks import choice, integer, positive_int
+from .models import improved, note, vgg
+from .models.heads import AUX_LOSS_WEIGHT
+
+SCHEDULES = ("constant", "cosine")
+MAX_SEED = 2**32 - 1
+"""NumPy's and Keras's global seeds are 32-bit."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One way to train one model (see the module's docstring for units)."""
+
+    name: str
+    builder: Callable[..., keras.Model]
+    model_args: Mapping[str, object] = field(default_factory=dict)
+    description: str = ""
+    epochs: int = 15
+    batch_size: int = 128
+    seed: int = 0
+    optimizer: str = "adam"
+    learning_rate: float = 2e-3
+    schedule: str = "cosine"
+    augment: bool = True
+    shift_pixels: int = 2
+    flip: bool = True
+    aux_weight: float = AUX_LOSS_WEIGHT
+    train_per_class: int | None = None
+
+    def __post_init__(self) -> None:
+        positive_int("epochs", self.epochs)
+        positive_int("batch_size", self.batch_size)
+        integer("seed", self.seed, minimum=0, maximum=MAX_SEED)
+        choice("schedule", self.schedule, SCHEDULES)
+        choice("optimizer", self.optimizer, ("adam",))
+        integer("shift_pixels", self.shift_pixels, minimum=0, maximum=13)
+        if self.train_per_class is not None:
+            positive_int("train_per_class", self.train_per_class)
+        unknown = set(self.model_args) - set(inspect.signature(self.builder).parameters)
+        if unknown:
+            raise ValueError(f"recipe {self.name!r}: {self.builder.__name__} takes no argument {sorted(unknown)}")
+
+    def build(self) -> keras.Model:
+        """The recipe's model, freshly initialised (seed Keras first for a reproducible one)."""
+        return self.builder(**self.model_args)
+
+    def full_model_args(self) -> dict:
+        """The builder's arguments with its defaults filled in: what the model really is."""
+        defaults = {
+            name: p.default
+            for name, p in inspect.signature(self.builder).parameters.items()
+            if p.default is not inspect.Parameter.empty
+        }
+        return defaults | dict(self.model_args)
+
+    def record(self) -> dict:
+        """A JSON-ready description, stored in a run's ``state.json`` and ``metadata.json``."""
+        return {
+            "config": self.name,
+            "builder": f"{self.builder.__module__}.{self.builder.__qualname__}",
+            "model_args": dict(self.model_args),
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            "optimizer": self.optimizer,
+            "learning_rate": self.learning_rate,
+            "schedule": self.schedule,
+            "augment": self.augment,
+            "shift_pixels": self.shift_pixels,
+            "flip": self.flip,
+            "aux_weight": self.aux_weight,
+            "train_per_class": self.train_per_class,
+        }
+
+
+WRITEUP = Recipe(
+    "writeup",
+    note.writeup_net,
+    {"filters": 16, "num_blocks": 5},
+    description="the study note: 5 blocks of 16 filters at 28x28, Adam at its default rate, augmentation",
+    epochs=100,
+    learning_rate=1e-3,
+    schedule="constant",
+)
+IMPROVED = Recipe(
+    "improved",
+    improved.improved_net,
+    {"num_modules": 5, "width": 1.0, "dropout": 0.2, "stem_filters": 32, "bn_momentum": 0.9},
+    description="the book's build: BN stem that halves to 14x14, GoogLeNet-shaped widths, cosine decay",
+)
+# The ablations (chapter 9): the improved recipe with one thing changed each.
+WIDE = replace(IMPROVED, name="wide", model_args=IMPROVED.model_args | {"width": 2.0}, description="every branch x2")
+DEEP = replace(
+    IMPROVED,
+    name="deep",
+    model_args=IMPROVED.model_args | {"num_modules": 9},
+    description="GoogLeNet's 9 modules",
+)
+DEEP_AUX = replace(
+    IMPROVED,
+    name="deep_aux",
+    model_args=DEEP.model_args | {"aux_heads": True},
+    description="9 modules and two auxiliary heads (loss weight 0.3)",
+)
+NO_AUGMENT = replace(IMPROVED, name="no_augment", augment=False, description="no random shifts or flips")
+VGG = replace(
+    IMPROVED,
+    name="vgg",
+    builder=vgg.vgg_net,
+    model_args={"base_width": vgg.DEFAULT_BASE_WIDTH, "dropout": 0.2, "bn_momentum": 0.9},
+    description="stacked 3x3 convolutions with about the improved build's multiply-adds",
+)
+
+RECIPES: dict[str, Recipe] = {r.name: r for r in (WRITEUP, IMPROVED, WIDE, DEEP, DEEP_AUX, NO_AUGMENT, VGG)}
+
+
+def get(name: str) -> Recipe:
+    """The registered recipe called ``name``; an unknown name is an error listing the known ones."""
+    if name not in RECIPES:
+        raise ValueError(f"unknown recipe {name!r}: choose one of {', '.join(sorted(RECIPES))}")
+    return RECIPES[name]

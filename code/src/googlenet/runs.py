@@ -1,0 +1,289 @@
+"""Full training runs: train (or resume) a recipe into a run folder, finish it, load it back.
+
+Killed at any moment and started again with the same folder, a run continues from its last
+completed epoch: data order and augmentation depend only on (seed, epoch), dropout's random
+state is reset from (seed, epoch), and the optimizer's state and step count come back from the
+checkpoint, so the result equals an uninterrupted run. The folder's rules are in
+:mod:`googlenet.run_folder`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from . import cost, run_folder
+from .data import FashionMNIST, stratified_subset
+from .evaluate import NOTE_TEST_ACCURACY, accuracy, first_epoch_reaching
+from .models.heads import has_auxiliary_heads, inference_model
+from .models.note import counting_twin
+from .provenance import git_commit, library_versions, machine_description, write_json_atomic
+from .recipes import Recipe
+from .run_folder import CHECKPOINTS, HISTORY, METADATA, MODEL, STATE, FolderLock
+from .training import Trainer, evaluation_dataset, learning_rate_for, reseed_generators, train_dataset
+
+RESULTS_ENV = "GOOGLENET_RESULTS"
+SUBSET_SEED = 0
+"""Seed of the stratified draw when a recipe trains on ``train_per_class`` images per class."""
+
+
+def results_dir() -> Path:
+    """The book's ``results/`` folder: ``$GOOGLENET_RESULTS``, else the repository's own.
+
+    Notebooks, tests and the benchmark all find shipped runs here, whatever the current folder.
+    """
+    explicit = os.environ.get(RESULTS_ENV)
+    folder = Path(explicit) if explicit else Path(__file__).resolve().parents[3] / "results"
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"the book's results folder {folder} does not exist: run from a clone of the book's repository, "
+            f"or set {RESULTS_ENV} to a folder holding the shipped runs"
+        )
+    return folder
+
+
+@dataclass(frozen=True)
+class Run:
+    """A finished run read from its folder: metadata, per-epoch history, and its model on demand."""
+
+    folder: Path
+    metadata: dict
+    history: list[dict]
+
+    def load_model(self) -> keras.Model:
+        """The run's final model, loaded in safe mode."""
+        return keras.models.load_model(self.folder / MODEL, safe_mode=True)
+
+
+def load_run(name: str | os.PathLike) -> Run:
+    """Load a finished run: a name under :func:`results_dir` (``"improved"``) or a folder path.
+
+    A missing or unfinished run is an error naming the file that is missing.
+    """
+    folder = Path(name)
+    if not folder.is_absolute() and len(folder.parts) == 1:
+        folder = results_dir() / folder
+    for needed in (METADATA, HISTORY):
+        if not (folder / needed).exists():
+            raise FileNotFoundError(f"{folder / needed} is missing: {folder} holds no finished run")
+    metadata = json.loads((folder / METADATA).read_text())
+    return Run(folder, metadata, json.loads((folder / HISTORY).read_text()))
+
+
+def training_data(recipe: Recipe, data: FashionMNIST) -> tuple[np.ndarray, np.ndarray]:
+    """The images a recipe trains on: all of them, or its stratified ``train_per_class`` subset."""
+    if recipe.train_per_class is None:
+        return data.x_train, data.y_train
+    picks = stratified_subset(data.y_train, recipe.train_per_class, seed=SUBSET_SEED)
+    return data.x_train[picks], data.y_train[picks]
+
+
+def train_run(
+    recipe: Recipe,
+    out: str | os.PathLike,
+    data: FashionMNIST,
+    *,
+    extend: bool = False,
+    progress: bool = True,
+    stop_after: int | None = None,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Train (or resume) ``recipe`` into the folder ``out`` and return its metadata.
+
+    Args:
+        recipe: what to train, with its epochs, batch size and seed.
+        out: the run folder (see :mod:`googlenet.run_folder` for what may be in it).
+        data: the data set (a :class:`googlenet.data.FashionMNIST`).
+        extend: allow more epochs for a finished constant-rate run.
+        progress: show a per-step progress bar.
+        stop_after: end this call after that many epochs (tests simulate an interruption).
+        log: where progress lines go.
+    """
+    out = Path(out)
+    x_train, y_train = training_data(recipe, data)
+    if recipe.batch_size > len(x_train):
+        raise run_folder.RunFolderError(
+            f"--batch-size {recipe.batch_size} is larger than the {len(x_train):,} training images"
+        )
+    run_folder.check_output_dir(out, recipe, extend=extend)  # refuse before creating anything
+    out.mkdir(parents=True, exist_ok=True)
+    with FolderLock(out):
+        state = run_folder.check_output_dir(out, recipe, extend=extend)  # again, now that we hold the folder
+        removed = run_folder.remove_temporaries(out)
+        if removed:
+            log(f"removed half-written files of an interrupted run: {', '.join(removed)}")
+        if state is None:
+            run_folder.start_fresh(out)
+        (out / CHECKPOINTS).mkdir(exist_ok=True)
+        return _train(recipe, out, data, x_train, y_train, state, progress, stop_after, log)
+
+
+def _train(recipe, out, data, x_train, y_train, state, progress, stop_after, log) -> dict:
+    keras.utils.set_random_seed(recipe.seed)
+    model = recipe.build()
+    steps_per_epoch = int(np.ceil(len(x_train) / recipe.batch_size))
+    trainer = Trainer(model, learning_rate_for(recipe, steps_per_epoch), aux_weight=recipe.aux_weight)
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=trainer.optimizer)
+
+    history: list[dict] = []
+    start_epoch = 1
+    if state is not None:
+        start_epoch = state["completed_epochs"] + 1
+        history = json.loads((out / HISTORY).read_text())[: state["completed_epochs"]]
+        checkpoint.read(str(run_folder.checkpoint_prefix(out, state))).assert_existing_objects_matched()
+        log(f"resuming {out} after epoch {state['completed_epochs']}")
+    run_started = state["run_started"] if state else time.time()
+    commit = state.get("git_commit") if state else git_commit()  # the code that started the run
+    previous_seconds = history[-1]["train_seconds_total"] if history else 0.0
+    # A run may be continued later by other code or on another machine: every epoch records both.
+    this_call = {"git_commit": git_commit(), "machine": machine_description()}
+
+    test_ds = evaluation_dataset(data.x_test, data.y_test)
+    done_here = 0
+    for epoch in range(start_epoch, recipe.epochs + 1):
+        trainer.reset()
+        reseed_generators(model, recipe.seed * 1000 + epoch)
+        bar = keras.utils.Progbar(steps_per_epoch, stateful_metrics=["loss", "accuracy"], verbose=1 if progress else 0)
+        log(f"epoch {epoch}/{recipe.epochs}")
+        t0 = time.perf_counter()
+        batches = train_dataset(
+            x_train,
+            y_train,
+            recipe.batch_size,
+            recipe.seed,
+            epoch,
+            recipe.augment,
+            shift_pixels=recipe.shift_pixels,
+            flip=recipe.flip,
+        )
+        for i, (images, labels) in enumerate(batches, start=1):
+            trainer.train_step(images, labels)
+            if progress and (i % 20 == 0 or i == steps_per_epoch):
+                metrics = [
+                    ("loss", float(trainer.train_loss.result())),
+                    ("accuracy", float(trainer.train_accuracy.result())),
+                ]
+                bar.update(i, metrics)
+        train_seconds = time.perf_counter() - t0
+        for images, labels in test_ds:
+            trainer.test_step(images, labels)
+        previous_seconds += train_seconds
+        row = {
+            "epoch": epoch,
+            "train_loss": float(trainer.train_loss.result()),
+            "train_accuracy": float(trainer.train_accuracy.result()),
+            "test_loss": float(trainer.test_loss.result()),
+            "test_accuracy": float(trainer.test_accuracy.result()),
+            "train_seconds": train_seconds,
+            "train_seconds_total": previous_seconds,
+            "images_per_second": len(x_train) / train_seconds,
+            "finished_at": time.time(),
+            "wall_seconds_since_start": time.time() - run_started,
+            **this_call,
+        }
+        history.append(row)
+        log(
+            f"epoch {epoch}: train loss {row['train_loss']:.4f} acc {row['train_accuracy']:.4f} | "
+            f"test loss {row['test_loss']:.4f} acc {row['test_accuracy']:.4f} | "
+            f"{row['images_per_second']:.0f} img/s"
+        )
+        prefix = checkpoint.write(str(out / CHECKPOINTS / f"epoch-{epoch:04d}"))
+        write_json_atomic(out / HISTORY, history)
+        relative = Path(prefix).relative_to(out).as_posix()  # the folder can move: keep the path inside it
+        new_state = {
+            "completed_epochs": epoch,
+            "checkpoint": relative,
+            "config": recipe.record(),
+            "run_started": run_started,
+            "git_commit": commit,
+        }
+        write_json_atomic(out / STATE, new_state)
+        run_folder.prune_checkpoints(out / CHECKPOINTS, keep=2)
+        done_here += 1
+        if stop_after is not None and done_here >= stop_after and epoch < recipe.epochs:
+            return {"interrupted_after_epoch": epoch}
+
+    return finalize(model, recipe, out, history, data, commit, train_images=len(x_train))
+
+
+def training_segments(history: list[dict]) -> list[dict]:
+    """Consecutive epochs trained by the same commit on the same machine, in order.
+
+    Epochs recorded before history rows carried this information show ``None`` for both.
+    """
+    segments: list[dict] = []
+    for row in history:
+        key = (row.get("git_commit"), row.get("machine"))
+        if segments and (segments[-1]["git_commit"], segments[-1]["machine"]) == key:
+            segments[-1]["last_epoch"] = row["epoch"]
+        else:
+            segments.append(
+                {
+                    "first_epoch": row["epoch"],
+                    "last_epoch": row["epoch"],
+                    "git_commit": key[0],
+                    "machine": key[1],
+                }
+            )
+    return segments
+
+
+def save_model_atomic(model: keras.Model, path: Path) -> None:
+    """Save a ``.keras`` file so that a reader never sees half of it (write aside, then rename)."""
+    partial = path.with_name(f".{path.stem}.partial.keras")
+    try:
+        model.save(partial)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def finalize(
+    model: keras.Model,
+    recipe: Recipe,
+    out: Path,
+    history: list[dict],
+    data,
+    commit: str | None,
+    train_images: int,
+) -> dict:
+    """Save the self-contained model, check it reloads and scores, and write the metadata."""
+    final = inference_model(model) if has_auxiliary_heads(model) else model
+    save_model_atomic(final, out / MODEL)
+    reloaded = keras.models.load_model(out / MODEL, safe_mode=True)
+    test_accuracy = accuracy(reloaded, data.x_test, data.y_test)
+    train_seconds = sum(row["train_seconds"] for row in history)
+    reached = first_epoch_reaching(history, NOTE_TEST_ACCURACY)
+    metadata = {
+        "config": recipe.name,
+        "run_config": recipe.record(),
+        "epochs": recipe.epochs,
+        "batch_size": recipe.batch_size,
+        "seed": recipe.seed,
+        "train_images": train_images,
+        "test_accuracy": test_accuracy,
+        "best_epoch_test_accuracy": max(row["test_accuracy"] for row in history),
+        "params": cost.total_params(final),
+        "trainable_params": cost.trainable_params(final),
+        "multiply_adds": cost.total_macs(counting_twin(final)),  # the note's subclassed build via its twin
+        "train_seconds": train_seconds,
+        "images_per_second": train_images * len(history) / train_seconds,
+        "wall_seconds": history[-1]["wall_seconds_since_start"],
+        "epoch_reaching_91_24": reached["epoch"] if reached else None,
+        "train_seconds_to_91_24": reached["train_seconds_total"] if reached else None,
+        "git_commit": commit,
+        "segments": training_segments(history),
+        "versions": library_versions(),
+        "machine": machine_description(),
+        "model_file_bytes": (out / MODEL).stat().st_size,
+    }
+    write_json_atomic(out / METADATA, metadata)
+    return metadata

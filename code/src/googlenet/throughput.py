@@ -1,0 +1,202 @@
+"""The benchmark's measurements, each run inside a child process of :mod:`googlenet.bench`.
+
+``python -m googlenet.throughput TASK[,TASK...] [--quick]`` prints one JSON list of results:
+a row of :data:`googlenet.bench.ROWS` (training images/s), ``matmul`` (fp32 GFLOP/s),
+``inference`` (the shipped model's images/s) or ``profile:ROW`` (milliseconds per op type).
+oneDNN is fixed when TensorFlow loads, which is why every setting gets its own process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from .bench import ROWS, Row
+
+
+def measure_row(row: Row, windows: int, steps: int, warmup: int, batch_size: int = 128) -> dict:
+    """Train ``warmup`` steps, then time ``windows`` windows of ``steps`` steps each."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from . import data, training
+
+    keras.utils.set_random_seed(0)
+    model = _build(row.model, fast=row.fast_layers)
+    trainer = training.Trainer(model, 1e-3)
+    fashion = data.load_fashion_mnist()
+    if (warmup + windows * steps) * batch_size > len(fashion.x_train):
+        raise ValueError("the benchmark times full batches of one epoch: ask for fewer steps")
+    if row.pipeline == "imagedatagenerator":
+        iterator = iter(training.note_pipeline_batches(fashion.x_train, fashion.y_train, batch_size, seed=0))
+    elif row.pipeline == "tfdata":
+        iterator = iter(training.train_dataset(fashion.x_train, fashion.y_train, batch_size, 0, 1, augment=True))
+    else:
+        x, y = next(iter(training.train_dataset(fashion.x_train, fashion.y_train, batch_size, 0, 1, augment=True)))
+
+        def fixed():
+            while True:
+                yield x, y
+
+        iterator = fixed()
+
+    def run(count: int) -> float:
+        start = time.perf_counter()
+        for _ in range(count):
+            images, labels = next(iterator)
+            trainer.train_step(images, labels)
+        float(trainer.train_loss.result())  # wait for the last step
+        return time.perf_counter() - start
+
+    run(warmup)
+    seconds = [run(steps) for _ in range(windows)]
+    rates = [steps * batch_size / s for s in seconds]
+    return asdict(row) | {
+        "images_per_second": statistics.median(rates),
+        "window_images_per_second": rates,
+        "steps_per_window": steps,
+        "batch_size": batch_size,
+        "onednn_active": _onednn_active(),
+        "threads": {
+            "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+            "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+        },
+        "macs_per_image": _macs(row.model),
+        "loss_is_finite": bool(np.isfinite(float(trainer.train_loss.result()))),
+    }
+
+
+def _onednn_active() -> bool:
+    """Whether TensorFlow actually loaded its oneDNN kernels (not just whether they were asked for)."""
+    from tensorflow.python.util import _pywrap_util_port
+
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
+def _build(model: str, fast: bool = True):
+    """A benchmarked model: a registered recipe's network (for the improved build, fused layers or not)."""
+    from dataclasses import replace
+
+    from . import recipes
+
+    recipe = recipes.get(model)
+    if "fast" in recipe.full_model_args():
+        recipe = replace(recipe, model_args=dict(recipe.model_args) | {"fast": fast})
+    return recipe.build()
+
+
+def _macs(model: str) -> int:
+    from . import cost
+    from .models.note import counting_twin
+
+    return cost.total_macs(counting_twin(_build(model)))
+
+
+def matmul_gflops(n: int = 1024, windows: int = 5, repeats: int = 10) -> dict:
+    """Median GFLOP/s of an ``n x n`` fp32 matrix multiply (2 n^3 FLOPs each)."""
+    import tensorflow as tf
+
+    a = tf.random.normal([n, n], seed=1)
+    b = tf.random.normal([n, n], seed=2)
+    matmul = tf.function(lambda p, q: tf.matmul(p, q))
+    matmul(a, b).numpy()
+    rates = []
+    for _ in range(windows):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            c = matmul(a, b)
+        c.numpy()
+        rates.append(2 * n**3 * repeats / (time.perf_counter() - start) / 1e9)
+    return {"n": n, "gflops": statistics.median(rates), "window_gflops": rates}
+
+
+def inference_throughput(path: Path | None = None, windows: int = 5, batch_size: int = 500) -> dict:
+    """Median images/s of the shipped improved model predicting the 10,000 test images."""
+    import keras
+    import numpy as np
+
+    from . import data
+    from .runs import results_dir
+
+    path = Path(path) if path is not None else results_dir() / "improved" / "model.keras"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: the benchmark scores the shipped improved model")
+    model = keras.models.load_model(path, safe_mode=True)
+    images = data.load_fashion_mnist().x_test[..., None].astype("float32")
+    model.predict(images[:batch_size], batch_size=batch_size, verbose=0)
+    rates = []
+    for _ in range(windows):
+        start = time.perf_counter()
+        logits = model.predict(images, batch_size=batch_size, verbose=0)
+        rates.append(len(images) / (time.perf_counter() - start))
+    return {
+        "model": str(path),
+        "batch_size": batch_size,
+        "images_per_second": statistics.median(rates),
+        "window_images_per_second": rates,
+        "predictions_finite": bool(np.isfinite(logits).all()),
+    }
+
+
+def profile_row(row: Row, batch_size: int = 128) -> dict:
+    """Per-op-type milliseconds of one training step of ``row``'s model on a fixed batch."""
+    import keras
+    import numpy as np
+
+    from . import profile, training
+
+    keras.utils.set_random_seed(0)
+    model = _build(row.model, fast=row.fast_layers)
+    trainer = training.Trainer(model, 1e-3)
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (batch_size, 28, 28, 1)).astype("float32")
+    labels = keras.utils.to_categorical(rng.integers(0, 10, batch_size), 10).astype("float32")
+    for _ in range(3):
+        trainer.train_step(images, labels)
+    times = profile.op_time_by_type(
+        lambda x, y: (trainer.train_step(x, y), trainer.train_loss.result())[1], (images, labels)
+    )
+    return {
+        "name": row.name,
+        "label": row.label,
+        "ms_per_step_by_op": times,
+        "ms_per_step_by_group": profile.group_op_times(times),
+    }
+
+
+def run_task(task: str, quick: bool) -> dict:
+    """One measurement named by ``task`` (see the module docstring)."""
+
+    if task.startswith("profile:"):
+        return profile_row(next(r for r in ROWS if r.name == task.split(":", 1)[1]))
+    if task == "matmul":
+        return matmul_gflops(windows=3 if quick else 7)
+    if task == "inference":
+        return inference_throughput(windows=3 if quick else 7)
+    row = next(r for r in ROWS if r.name == task)
+    windows, steps = (3, 5) if quick else (7, 10)
+    if row.model == "writeup":
+        windows, steps = (3, 3) if quick else (5, 4)
+    return measure_row(row, windows=windows, steps=steps, warmup=3)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m googlenet.throughput")
+    parser.add_argument("tasks", help="comma-separated tasks: row names, matmul, inference, profile:ROW")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    from . import runtime
+
+    runtime.quiet_tensorflow()
+    print(json.dumps([run_task(task, args.quick) for task in args.tasks.split(",")]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

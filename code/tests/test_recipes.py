@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import keras
+import numpy as np
+import pytest
+
+from googlenet import data, recipes, runs
+from googlenet.models import improved
+
+
+def test_every_recipe_builds_and_records_its_builder():
+    for name, recipe in recipes.RECIPES.items():
+        assert recipe.name == name
+        record = recipe.record()
+        assert record["config"] == name and record["builder"].startswith("googlenet.models.")
+        assert set(recipe.model_args) <= set(recipe.full_model_args())
+
+
+def test_unknown_recipe_lists_the_known_ones():
+    with pytest.raises(ValueError, match="unknown recipe 'bogus': choose one of deep, deep_aux"):
+        recipes.get("bogus")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": True}, "batch_size"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 2**32}, "seed"),
+        ({"schedule": "step"}, "schedule"),
+        ({"model_args": {"num_modules": 5, "depth": 3}}, "takes no argument"),
+    ],
+)
+def test_bad_recipes_are_refused(change, message):
+    with pytest.raises(ValueError, match=message):
+        replace(recipes.IMPROVED, **change)
+
+
+def test_ablation_recipes_change_one_thing_each():
+    base = recipes.IMPROVED
+    built = {name: recipes.get(name).build() for name in ("improved", "wide", "deep", "deep_aux", "no_augment", "vgg")}
+    assert improved.module_widths(built["wide"]) == [2 * w for w in improved.module_widths(built["improved"])]
+    assert len(improved.module_widths(built["deep"])) == 9
+    assert tuple(built["deep"].get_layer("pool_7").output.shape[1:3]) == (4, 4)  # as after GoogLeNet's 4e
+    assert sorted(built["deep_aux"].output_names) == ["aux1", "aux2", "main"]
+    assert keras.Model.count_params(built["no_augment"]) == keras.Model.count_params(built["improved"])
+    assert not recipes.NO_AUGMENT.augment
+    for name in ("wide", "deep", "deep_aux", "vgg"):
+        other = recipes.get(name)
+        assert (other.learning_rate, other.schedule, other.augment, other.epochs, other.batch_size) == (
+            base.learning_rate,
+            base.schedule,
+            True,
+            base.epochs,
+            base.batch_size,
+        )
+
+
+def test_improved_recipe_states_what_the_builder_defaults_were():
+    # The recipe spells out the network's settings; they equal the builder's defaults, so the
+    # shipped runs (recorded before the recipe listed them) describe the same model.
+    defaults = recipes.Recipe("x", improved.improved_net).full_model_args()
+    for key, value in recipes.IMPROVED.model_args.items():
+        assert defaults[key] == value, key
+
+
+def test_training_subset_is_stratified_and_recorded():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 7).astype(np.uint8)
+    images = rng.integers(0, 256, size=(70, 28, 28), dtype=np.uint8)
+    fashion = data.FashionMNIST(images, labels, images[:10], labels[:10], data.CLASS_NAMES, source=None)
+    x, y = runs.training_data(replace(recipes.IMPROVED, train_per_class=3), fashion)
+    assert len(x) == 30 and np.bincount(y).tolist() == [3] * 10
+    assert replace(recipes.IMPROVED, train_per_class=3).record()["train_per_class"] == 3
+    full_x, _ = runs.training_data(recipes.IMPROVED, fashion)
+    assert len(full_x) == 70
