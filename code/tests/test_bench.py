@@ -90,3 +90,63 @@ def test_benchmark_finds_the_shipped_model_from_any_folder_or_says_it_is_missing
     with pytest.raises(FileNotFoundError, match="shipped improved model"):
         bench.run_benchmark("quick", quick=True, out_dir=tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_an_existing_result_is_never_replaced_unless_asked(tmp_path):
+    (tmp_path / "quick.json").write_text("{}")
+    with pytest.raises(ValueError, match="exists and the book's figures read it: nothing was changed"):
+        bench.run_benchmark("quick", quick=True, out_dir=tmp_path)
+    assert (tmp_path / "quick.json").read_text() == "{}"
+
+
+def test_killing_the_benchmark_leaves_no_orphan_child(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "googlenet", "bench", "--quick", "--out", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def children() -> list[int]:
+        found = []
+        for entry in os.listdir("/proc"):
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+                cmdline = open(f"/proc/{entry}/cmdline").read()
+            except (OSError, ValueError):
+                continue
+            if (
+                entry.isdigit()
+                and "googlenet.throughput" in cmdline
+                and int(stat.rsplit(")", 1)[1].split()[1]) == parent.pid
+            ):
+                found.append(int(entry))
+        return found
+
+    try:
+        deadline = time.monotonic() + 60
+        while not children() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        child = children()
+        assert child, "the benchmark never started its measuring process"
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 20
+    while os.path.exists(f"/proc/{child[0]}") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        try:
+            os.waitpid(child[0], os.WNOHANG)  # not ours to reap, but harmless if it is a zombie of init
+        except ChildProcessError:
+            pass
+    state = (
+        open(f"/proc/{child[0]}/stat").read().rsplit(")", 1)[1].split()[0]
+        if os.path.exists(f"/proc/{child[0]}")
+        else "gone"
+    )
+    assert state in ("gone", "Z"), f"the measuring process {child[0]} outlived the benchmark (state {state})"

@@ -143,3 +143,23 @@ def test_conv_depth_counts_the_longest_path_of_convolutions():
     assert cost.conv_depth(improved.improved_net(fast=False)) == cost.conv_depth(improved.improved_net())
     assert cost.conv_depth(improved.improved_net(num_modules=9, aux_heads=True)) == 2 + 2 * 9
     assert cost.conv_depth(note.writeup_functional()) == 1 + 2 * 5
+
+
+def test_module_closed_forms_match_built_models():
+    from googlenet import blocks
+
+    widths = {"filters_1x1": 128, "filters_3x3": 192, "filters_5x5": 96}
+    naive = blocks.single_block_model(blocks.naive_inception, name="n", **widths)
+    assert cost.total_macs(naive) == cost.naive_inception_macs(28, 28, 256, 128, 192, 96)
+    for r in (16, 64):
+        m = blocks.single_block_model(
+            blocks.inception_module, name="m", reduce_3x3=r, reduce_5x5=r, pool_proj=64, **widths
+        )
+        assert cost.total_macs(m) == cost.inception_macs(28, 28, 256, 128, r, 192, r, 96, 64)
+
+
+def test_reduction_break_even_is_exact():
+    # Chapter 4's module: 784 x (49,152 + 4,640 r) against the naive module's 784 x 1,089,536.
+    r = cost.reduction_break_even(28, 28, 256, 128, 192, 96, 64)
+    assert r == pytest.approx((1_089_536 - 49_152) / 4_640)
+    assert 224 < r < 225

@@ -68,3 +68,13 @@ def test_recent_slope_fits_the_last_epochs_only():
 def test_recent_slope_rejects_bad_window(window, message):
     with pytest.raises(ValueError, match=message):
         evaluate.recent_slope(_history([0.8] * 6), window=window)
+
+
+def test_recent_mean_and_mean_epoch_change():
+    history = [{"epoch": e, "test_accuracy": a} for e, a in enumerate([0.5, 0.9, 0.8, 0.9, 0.7], start=1)]
+    assert evaluate.recent_mean(history, window=2) == pytest.approx(0.8)
+    assert evaluate.mean_epoch_change(history, window=4) == pytest.approx((0.1 + 0.1 + 0.2) / 3)
+    with pytest.raises(ValueError, match="fewer than the window"):
+        evaluate.recent_mean(history, window=6)
+    with pytest.raises(ValueError, match="at least 2"):
+        evaluate.mean_epoch_change(history, window=1)

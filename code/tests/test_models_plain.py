@@ -50,3 +50,22 @@ def test_plain_stack_rejects_bad_arguments(kwargs, message):
     args = {"depth": 2, "width": 4, "input_shape": (8, 8, 1)} | kwargs
     with pytest.raises(ValueError, match=message):
         plain.plain_conv_stack(**args)
+
+
+def test_stage_stack_is_vgg16_with_its_published_counts():
+    vgg16 = plain.stage_stack(head="flatten", hidden_units=(4096, 4096))
+    assert cost.total_params(vgg16) == 138_357_544  # Simonyan & Zisserman's VGG-16 (Keras: 138,357,544)
+    assert cost.conv_depth(vgg16) == 13
+    assert tuple(vgg16.get_layer("stage5_pool").output.shape[1:]) == (7, 7, 512)
+    stage1 = sum(r.macs for r in cost.layer_costs(vgg16) if r.name.startswith("stage1_"))
+    convs = sum(r.macs for r in cost.layer_costs(vgg16) if r.kind == "Conv2D")
+    assert 0.12 < stage1 / convs < 0.14  # the first stage is about an eighth of the convolutions' cost
+
+
+def test_stage_stack_rejects_bad_stages():
+    with pytest.raises(ValueError, match="stages is empty"):
+        plain.stage_stack(())
+    with pytest.raises(ValueError, match="stage 2 width"):
+        plain.stage_stack(((1, 8), (1, 0)), input_shape=(8, 8, 1))
+    with pytest.raises(ValueError, match="below 1x1"):
+        plain.stage_stack(((1, 8),) * 4, input_shape=(8, 8, 1))

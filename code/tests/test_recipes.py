@@ -77,3 +77,10 @@ def test_training_subset_is_stratified_and_recorded():
     assert replace(recipes.IMPROVED, train_per_class=3).record()["train_per_class"] == 3
     full_x, _ = runs.training_data(recipes.IMPROVED, fashion)
     assert len(full_x) == 70
+
+
+def test_recipes_are_read_only_and_record_the_whole_model():
+    with pytest.raises(TypeError):
+        recipes.IMPROVED.model_args["width"] = 3.0  # shared by every variant: must not change
+    assert recipes.IMPROVED.record()["model_args"]["fast"] is True  # the builder's default, recorded too
+    assert recipes.NO_AUGMENT.model_args == recipes.IMPROVED.model_args

@@ -320,14 +320,16 @@ def test_cli_expands_a_tilde_in_out(tmp_path):
 
 
 @needs_data
-def test_cli_on_a_shipped_run_changes_nothing(tmp_path):
-    shipped = tmp_path / "improved"
-    shutil.copytree(REPO / "results" / "improved", shipped)
+@pytest.mark.parametrize("name, epochs", [("improved", 15), ("writeup", 100)])
+def test_the_readmes_commands_on_the_shipped_runs_change_nothing(tmp_path, name, epochs):
+    shipped = tmp_path / name
+    shutil.copytree(REPO / "results" / name, shipped)
+    had_checkpoints = (shipped / "checkpoints").exists()
     before = snapshot(shipped)
-    result = cli("train", "--config", "improved", "--epochs", "15", "--out", str(shipped))
+    result = cli("train", "--config", name, "--epochs", str(epochs), "--out", str(shipped))
     assert result.returncode == 0, result.stderr
-    assert "finished run (15 epochs): nothing was changed" in result.stdout
-    assert snapshot(shipped) == before and not (shipped / "checkpoints").exists()
+    assert f"finished run ({epochs} epochs): nothing was changed" in result.stdout
+    assert snapshot(shipped) == before and (shipped / "checkpoints").exists() == had_checkpoints
 
 
 @needs_data
@@ -358,3 +360,45 @@ def test_bench_out_pointing_at_a_file_is_an_error(tmp_path):
     result = cli("bench", "--quick", "--out", str(tmp_path / "f"))
     assert result.returncode == 2 and "is a file, not a folder" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_extension_leaves_no_stale_metadata_behind(tiny, tmp_path):
+    out = tmp_path / "const"
+    constant = tiny_recipe(epochs=1, schedule="constant", learning_rate=1e-3)
+    runs.train_run(constant, out, tiny, progress=False, log=quiet)
+    assert runs.load_run(out).metadata["epochs"] == 1
+    stopped = runs.train_run(replace(constant, epochs=3), out, tiny, extend=True, stop_after=1, progress=False)
+    assert stopped == {"interrupted_after_epoch": 2}
+    assert not (out / METADATA).exists()  # unfinished again: no metadata that describes 1 epoch
+    with pytest.raises(FileNotFoundError, match="holds no finished run"):
+        runs.load_run(out)
+
+
+def test_load_run_refuses_a_history_that_disagrees_with_the_metadata(tmp_path):
+    (tmp_path / METADATA).write_text(json.dumps({"epochs": 2}))
+    (tmp_path / HISTORY).write_text(json.dumps([{"epoch": 1}]))
+    with pytest.raises(ValueError, match="describes 2 epochs but history.json holds 1"):
+        runs.load_run(tmp_path)
+
+
+def test_damaged_history_or_checkpoint_is_a_message_not_a_traceback(tiny, tmp_path):
+    out = tmp_path / "run"
+    runs.train_run(tiny_recipe(epochs=3), out, tiny, progress=False, stop_after=1, log=quiet)
+    good = (out / HISTORY).read_text()
+    (out / HISTORY).write_text("[")
+    with pytest.raises(RunFolderError, match=r"history.json is damaged .*Nothing was changed"):
+        runs.train_run(tiny_recipe(epochs=3), out, tiny, progress=False, log=quiet)
+    (out / HISTORY).write_text(good)
+    for data_file in (out / "checkpoints").glob("epoch-0001.data-*"):
+        data_file.write_bytes(b"not a checkpoint")
+    with pytest.raises(RunFolderError, match="cannot be restored"):
+        runs.train_run(tiny_recipe(epochs=3), out, tiny, progress=False, log=quiet)
+    assert json.loads((out / STATE).read_text())["completed_epochs"] == 1
+
+
+def test_cli_batch_larger_than_the_subset_is_refused_before_loading_data(tmp_path):
+    result = cli(
+        "train", "--config", "improved", "--train-per-class", "2", "--batch-size", "64", "--out", str(tmp_path / "o")
+    )
+    assert result.returncode == 2 and "--batch-size 64 is larger than the 20 training images" in result.stderr
+    assert not (tmp_path / "o").exists()

@@ -100,3 +100,19 @@ def test_set_seed_rejects_bad_seed():
         runtime.set_seed(-1)
     with pytest.raises(ValueError, match="seed"):
         runtime.set_seed(2**32)
+
+
+def test_reseeding_refuses_random_states_it_cannot_reach():
+    @keras.saving.register_keras_serializable(package="googlenet_tests")
+    class Hidden(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.inner = keras.layers.Dropout(0.5)
+
+        def call(self, x, training=False):
+            return self.inner(x, training=training)
+
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, Hidden()(inputs))
+    with pytest.raises(RuntimeError, match="holds 1 random states but only 0 could be reseeded"):
+        training.reseed_generators(model, 1)

@@ -11,8 +11,9 @@ Importing it silences TensorFlow's start-up logging before TensorFlow loads (see
 * ``recipes``: everything that determines a training run, as data;
 * ``training``: pipelines, augmentation, schedules and the one training loop;
 * ``run_folder``, ``runs``: a run's folder, training it, resuming it, loading it back;
-* ``provenance``: commit, machine, versions, atomic JSON;
+* ``paths``: where the shipped results are; ``provenance``: commit, machine, versions, atomic JSON;
 * ``evaluate``: predictions, accuracy, confusion matrices, training curves;
+* ``stats``: paired tests of two classifiers on the same images (McNemar, bootstrap intervals);
 * ``ablation``: chapter 9's study; ``figures``: the book's plots;
 * ``bench``, ``throughput``, ``profile``: the benchmark and what it measures.
 """
@@ -31,10 +32,12 @@ from . import (  # noqa: E402
     evaluate,
     figures,
     models,
+    paths,
     provenance,
     recipes,
     run_folder,
     runs,
+    stats,
     training,
 )
 
@@ -48,11 +51,13 @@ __all__ = [
     "evaluate",
     "figures",
     "models",
+    "paths",
     "provenance",
     "recipes",
     "run_folder",
     "runs",
     "runtime",
+    "stats",
     "training",
 ]
 __version__ = "0.2.0"

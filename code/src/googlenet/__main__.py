@@ -18,9 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .checks import integer
-
-MAX_TRAIN_IMAGES = 60_000
-MAX_PER_CLASS = 6_000
+from .data import TRAIN_IMAGES, TRAIN_PER_CLASS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,14 +30,18 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--config", required=True, help=f"the recipe: one of {', '.join(sorted(RECIPES))}")
     train.add_argument("--epochs", type=int, default=None, help="total epochs of the run (default: the recipe's)")
     train.add_argument("--batch-size", type=int, default=None, help="images per step (default: the recipe's, 128)")
-    train.add_argument("--seed", type=int, default=0, help=f"seed of everything random, 0 to {2**32 - 1}")
+    train.add_argument(
+        "--seed", type=int, default=None, help=f"seed of everything random, 0 to {2**32 - 1} (default 0)"
+    )
     train.add_argument("--out", required=True, help="run folder; an unfinished run there is resumed")
-    train.add_argument("--extend", action="store_true", help="allow more epochs for a finished constant-rate run")
+    train.add_argument(
+        "--extend", action="store_true", help="change the epochs of a constant-rate run (finished or not)"
+    )
     train.add_argument(
         "--train-per-class",
         type=int,
         default=None,
-        help=f"train on a stratified subset of this many images per class (1 to {MAX_PER_CLASS}) for a quick try",
+        help=f"train on a stratified subset of this many images per class (1 to {TRAIN_PER_CLASS}) for a quick try",
     )
     train.add_argument("--data-dir", default=None, help="folder with the Fashion-MNIST IDX files (optional)")
     train.add_argument("--no-progress", action="store_true", help="no per-step progress bar (one line per epoch)")
@@ -47,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="fewer, shorter windows (under 3 minutes)")
     bench.add_argument("--name", default=None, help="output name (default: 'quick' or 'full')")
     bench.add_argument("--out", default=None, help="folder for <name>.json (default: the book's results/benchmarks)")
+    bench.add_argument("--overwrite", action="store_true", help="replace an existing <name>.json")
     return parser
 
 
@@ -65,6 +68,7 @@ def _bench(args) -> int:
             args.quick,
             out,
             log=lambda m: print(m, flush=True),
+            overwrite=args.overwrite,
         )
     except (ValueError, OSError, RuntimeError) as error:
         return _error(str(error))
@@ -81,15 +85,21 @@ def _recipe(args):
     if args.epochs is not None:
         integer("--epochs", args.epochs, minimum=1, maximum=10_000)
     if args.batch_size is not None:
-        integer("--batch-size", args.batch_size, minimum=1, maximum=MAX_TRAIN_IMAGES)
-    integer("--seed", args.seed, minimum=0, maximum=recipes.MAX_SEED)
+        integer("--batch-size", args.batch_size, minimum=1, maximum=TRAIN_IMAGES)
+    if args.seed is not None:
+        integer("--seed", args.seed, minimum=0, maximum=recipes.MAX_SEED)
+    images = TRAIN_IMAGES
     if args.train_per_class is not None:
-        integer("--train-per-class", args.train_per_class, minimum=1, maximum=MAX_PER_CLASS)
+        integer("--train-per-class", args.train_per_class, minimum=1, maximum=TRAIN_PER_CLASS)
+        images = 10 * args.train_per_class
+    batch_size = args.batch_size or base.batch_size
+    if batch_size > images:
+        raise ValueError(f"--batch-size {batch_size} is larger than the {images:,} training images")
     return replace(
         base,
         epochs=args.epochs or base.epochs,
-        batch_size=args.batch_size or base.batch_size,
-        seed=args.seed,
+        batch_size=batch_size,
+        seed=base.seed if args.seed is None else args.seed,
         train_per_class=args.train_per_class,
     )
 

@@ -3,7 +3,7 @@
 Every run is a named configuration of the command line trained for the same epoch budget on
 the same pipeline; :data:`ABLATIONS` says which folder under ``results/`` holds it and what it
 changes relative to the improved build. Three seeds of the improved build measure run-to-run
-noise, and :func:`verdict` calls an effect real only when it exceeds that noise.
+noise; chapter 9 judges each claim with the paired tests of :mod:`googlenet.stats`.
 """
 
 from __future__ import annotations
@@ -54,10 +54,6 @@ ABLATIONS: tuple[Ablation, ...] = (
 
 BASELINE_CONFIG = "improved"
 
-# Chapter 9 re-scores these on the test set in the notebook; scoring all eight would take it past
-# two minutes on a two-core CPU, so the rest are re-scored by code/tests/test_shipped_results.py.
-SCORED_IN_CHAPTER: tuple[Ablation, ...] = tuple(a for a in ABLATIONS if a.seed == 0 and a.config != "wide")
-
 
 def load_study_run(ablation: Ablation) -> dict:
     """The run's metadata with its per-epoch ``history`` attached, checked against ``ablation``.
@@ -87,19 +83,3 @@ def seed_noise(accuracies: Sequence[float]) -> dict[str, float]:
         "std": statistics.stdev(accuracies),
         "spread": max(accuracies) - min(accuracies),
     }
-
-
-def verdict(effect: float, noise: float) -> str:
-    """Judge a claim that a change helps: ``supported``, ``refuted`` or ``not decidable``.
-
-    ``effect`` is the change's accuracy minus the baseline seeds' mean; ``noise`` is the seeds'
-    spread. A gain larger than the noise supports the claim, a loss larger than it refutes it,
-    anything in between cannot be told apart from a different seed at this budget.
-    """
-    if noise < 0:
-        raise ValueError(f"noise must be a non-negative spread, got {noise}")
-    if effect > noise:
-        return "supported"
-    if effect < -noise:
-        return "refuted"
-    return "not decidable at this budget"

@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .paths import benchmarks_dir, results_dir
+
 
 @dataclass(frozen=True)
 class Row:
@@ -55,6 +57,7 @@ ROWS: tuple[Row, ...] = (
     Row("writeup_book_pipeline", "writeup", "tfdata", False, True, "write-up model: tf.data + oneDNN"),
 )  # fmt: skip
 PROFILED_ROWS = ("tfdata", "tfdata_onednn", "book")
+
 QUICK_ROWS = ("note_pipeline", "tfdata", "tfdata_onednn", "book", "book_fixed_batch")
 
 
@@ -137,14 +140,7 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def benchmarks_dir() -> Path:
-    """Where committed benchmark results live: ``results/benchmarks`` of the book."""
-    from .runs import results_dir
-
-    return results_dir() / "benchmarks"
-
-
-def run_benchmark(name: str, quick: bool, out_dir: Path | None = None, log=print) -> dict:
+def run_benchmark(name: str, quick: bool, out_dir: Path | None = None, log=print, overwrite: bool = False) -> dict:
     """Run every row in a child process, write ``<out_dir>/<name>.json`` and return it.
 
     Args:
@@ -152,9 +148,9 @@ def run_benchmark(name: str, quick: bool, out_dir: Path | None = None, log=print
         quick: fewer, shorter windows and two child processes instead of one per row.
         out_dir: folder for the JSON (default :func:`benchmarks_dir`); created if missing.
         log: where progress lines go.
+        overwrite: replace an existing ``<name>.json`` (the book's figures read the committed ones).
     """
     from .provenance import library_versions, machine_description, write_json_atomic
-    from .runs import results_dir
 
     if not name or "/" in name or name.startswith("."):
         raise ValueError(f"benchmark name must be a plain file name, got {name!r}")
@@ -164,6 +160,11 @@ def run_benchmark(name: str, quick: bool, out_dir: Path | None = None, log=print
     out_dir = Path(out_dir) if out_dir is not None else benchmarks_dir()
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {out_dir} is a file, not a folder: give a folder for {name}.json")
+    if (out_dir / f"{name}.json").exists() and not overwrite:
+        raise ValueError(
+            f"{out_dir / (name + '.json')} exists and the book's figures read it: nothing was changed; "
+            f"pass --overwrite to replace it, or --name to write another file"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
     rows = []

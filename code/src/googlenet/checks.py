@@ -50,6 +50,18 @@ def positive_ints(name: str, values: Iterable[object]) -> tuple[int, ...]:
     return tuple(positive_int(f"{name} entry", v) for v in values)
 
 
+def positive_scale(name: str, value: object) -> float:
+    """Accept a real number > 0 (a width multiplier).
+
+    Args:
+        name: the argument's name.
+        value: the value given.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"{name} must be a positive scale factor, got {value!r}")
+    return float(value)
+
+
 def fraction(name: str, value: object, *, allow_zero: bool = True, allow_one: bool = False) -> float:
     """Accept a real number in [0, 1) (a dropout rate) or the bounds chosen.
 

@@ -236,3 +236,52 @@ def multiplicities_matching(
         return (sum(1 for c in counts.values() if c == 0), sum(1 for c in counts.values() if c != 1))
 
     return sorted(found, key=changed)
+
+
+def naive_inception_macs(height: int, width: int, in_channels: int, f1: int, f3: int, f5: int) -> int:
+    """Closed-form multiply-adds of the naive module (1x1, 3x3, 5x5 'same' convolutions; a free pool).
+
+    Args:
+        height, width: the input's (and output's) spatial size.
+        in_channels: the input's channels.
+        f1, f3, f5: filters of the 1x1, 3x3 and 5x5 convolutions.
+    """
+    return sum(conv2d_macs(height, width, in_channels, f, k) for f, k in ((f1, 1), (f3, 3), (f5, 5)))
+
+
+def inception_macs(
+    height: int, width: int, in_channels: int, f1: int, r3: int, f3: int, r5: int, f5: int, pp: int
+) -> int:
+    """Closed-form multiply-adds of the inception module with dimension reduction.
+
+    Args:
+        height, width: the input's (and output's) spatial size.
+        in_channels: the input's channels.
+        f1, r3, f3, r5, f5, pp: Table 1's six widths (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5,
+            pool proj).
+    """
+    hw = (height, width)
+    return (
+        conv2d_macs(*hw, in_channels, f1, 1)
+        + conv2d_macs(*hw, in_channels, r3, 1)
+        + conv2d_macs(*hw, r3, f3, 3)
+        + conv2d_macs(*hw, in_channels, r5, 1)
+        + conv2d_macs(*hw, r5, f5, 5)
+        + conv2d_macs(*hw, in_channels, pp, 1)
+    )
+
+
+def reduction_break_even(height: int, width: int, in_channels: int, f1: int, f3: int, f5: int, pp: int) -> float:
+    """The reduction width r (for both reductions) at which the reduced module costs as much as the naive one.
+
+    The reduced module's cost is linear in r, ``a + b r``, so the break-even is exact:
+    ``(naive - a) / b``; usually not an integer.
+
+    Args:
+        height, width, in_channels: the module's input.
+        f1, f3, f5: filters of the 1x1, 3x3 and 5x5 branches (the same in both modules).
+        pp: the reduced module's pool projection.
+    """
+    a = inception_macs(height, width, in_channels, f1, 0, f3, 0, f5, pp)
+    b = inception_macs(height, width, in_channels, f1, 1, f3, 1, f5, pp) - a
+    return (naive_inception_macs(height, width, in_channels, f1, f3, f5) - a) / b

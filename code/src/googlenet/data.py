@@ -45,6 +45,11 @@ NUM_CLASSES = len(CLASS_NAMES)
 """Fashion-MNIST's ten classes."""
 INPUT_SHAPE: tuple[int, int, int] = (28, 28, 1)
 """One image as the models take it: height, width, channels (raw pixels 0-255)."""
+TRAIN_IMAGES = 60_000
+"""Images in the training set (6,000 per class)."""
+TRAIN_PER_CLASS = TRAIN_IMAGES // NUM_CLASSES
+TEST_IMAGES = 10_000
+"""Images in the test set (1,000 per class)."""
 
 # File stem -> (SHA-256 of the decompressed IDX payload, expected array shape).
 FILES: dict[str, tuple[str, tuple[int, ...]]] = {

@@ -81,3 +81,35 @@ def recent_slope(history: list[dict], window: int = 5) -> float:
     epochs = np.array([row["epoch"] for row in rows], dtype=float)
     accuracies = np.array([row["test_accuracy"] for row in rows], dtype=float)
     return float(np.polyfit(epochs, accuracies, 1)[0])
+
+
+def _last(history: list[dict], window: int) -> np.ndarray:
+    if window < 1:
+        raise ValueError(f"window must be at least 1 epoch, got {window}")
+    if len(history) < window:
+        raise ValueError(f"history has {len(history)} epochs, fewer than the window of {window}; pass a smaller window")
+    return np.array([row["test_accuracy"] for row in history[-window:]], dtype=float)
+
+
+def recent_mean(history: list[dict], window: int = 10) -> float:
+    """Mean test accuracy (a fraction) of the last ``window`` epochs: a less noisy summary than the last one.
+
+    Args:
+        history: a run's per-epoch rows (``test_accuracy`` a fraction).
+        window: how many of the last epochs to average.
+    """
+    return float(_last(history, window).mean())
+
+
+def mean_epoch_change(history: list[dict], window: int = 10) -> float:
+    """Mean absolute change of test accuracy from one epoch to the next, over the last ``window`` epochs.
+
+    How much a single epoch's score moves by chance at a constant learning rate (chapter 7).
+
+    Args:
+        history: a run's per-epoch rows.
+        window: how many of the last epochs to look at (at least 2).
+    """
+    if window < 2:
+        raise ValueError(f"window must be at least 2 epochs to measure a change, got {window}")
+    return float(np.mean(np.abs(np.diff(_last(history, window)))))

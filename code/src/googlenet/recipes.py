@@ -16,10 +16,12 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
 import keras
 
 from .checks import choice, integer, positive_int
+from .data import INPUT_SHAPE
 from .models import improved, note, vgg
 from .models.heads import AUX_LOSS_WEIGHT
 
@@ -30,7 +32,25 @@ MAX_SEED = 2**32 - 1
 
 @dataclass(frozen=True)
 class Recipe:
-    """One way to train one model (see the module's docstring for units)."""
+    """One way to train one model (see the module's docstring for units).
+
+    Attributes:
+        name: the registry's key and the command line's ``--config``.
+        builder: the function that builds the model (from :mod:`googlenet.models`).
+        model_args: the builder's keyword arguments (read-only once the recipe exists).
+        description: one line on what the recipe is, or what it changes.
+        epochs: training epochs (a cosine schedule decays over exactly these).
+        batch_size: images per step.
+        seed: seed of initial weights, data order, augmentation and dropout.
+        optimizer: the optimiser's name (``"adam"``).
+        learning_rate: the optimiser's step size at the start of the run.
+        schedule: ``"constant"`` or ``"cosine"``.
+        augment: apply random shifts (and flips) to every training batch.
+        shift_pixels: largest random shift each way, in pixels.
+        flip: random left-right flips as part of the augmentation.
+        aux_weight: weight of each auxiliary head's loss (models with auxiliary heads only).
+        train_per_class: train on a stratified subset of this many images per class (``None``: all).
+    """
 
     name: str
     builder: Callable[..., keras.Model]
@@ -49,12 +69,13 @@ class Recipe:
     train_per_class: int | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "model_args", MappingProxyType(dict(self.model_args)))  # no shared mutation
         positive_int("epochs", self.epochs)
         positive_int("batch_size", self.batch_size)
         integer("seed", self.seed, minimum=0, maximum=MAX_SEED)
         choice("schedule", self.schedule, SCHEDULES)
         choice("optimizer", self.optimizer, ("adam",))
-        integer("shift_pixels", self.shift_pixels, minimum=0, maximum=13)
+        integer("shift_pixels", self.shift_pixels, minimum=0, maximum=INPUT_SHAPE[0] // 2 - 1)
         if self.train_per_class is not None:
             positive_int("train_per_class", self.train_per_class)
         unknown = set(self.model_args) - set(inspect.signature(self.builder).parameters)
@@ -79,7 +100,7 @@ class Recipe:
         return {
             "config": self.name,
             "builder": f"{self.builder.__module__}.{self.builder.__qualname__}",
-            "model_args": dict(self.model_args),
+            "model_args": self.full_model_args(),  # the builder's defaults included: what the model really is
             "epochs": self.epochs,
             "batch_size": self.batch_size,
             "seed": self.seed,
@@ -136,7 +157,11 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (WRITEUP, IMPROVED, WIDE, DEEP,
 
 
 def get(name: str) -> Recipe:
-    """The registered recipe called ``name``; an unknown name is an error listing the known ones."""
+    """The registered recipe called ``name``; an unknown name is an error listing the known ones.
+
+    Args:
+        name: a key of :data:`RECIPES` (``"improved"``, ``"writeup"``, ...).
+    """
     if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}: choose one of {', '.join(sorted(RECIPES))}")
     return RECIPES[name]

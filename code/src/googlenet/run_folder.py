@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from .recipes import Recipe
@@ -64,7 +65,11 @@ def _is_temporary(path: Path) -> bool:
 
 
 def remove_temporaries(out: Path) -> list[str]:
-    """Delete half-written files a killed process left (``.*.tmp``, ``.*.partial.keras``)."""
+    """Delete half-written files a killed process left (``.*.tmp``, ``.*.partial.keras``); return their names.
+
+    Args:
+        out: the run folder.
+    """
     removed = []
     for path in Path(out).iterdir():
         if _is_temporary(path) and path.is_file():
@@ -78,13 +83,41 @@ def read_state(out: Path) -> dict:
     path = Path(out) / STATE
     try:
         state = json.loads(path.read_text())
-        state["completed_epochs"], state["config"]["config"]  # noqa: B018 - the keys every state has
+        checks = (
+            isinstance(state["completed_epochs"], int),
+            isinstance(state["checkpoint"], str),
+            isinstance(state["run_started"], int | float),
+            isinstance(state["config"]["config"], str),
+            isinstance(state["config"]["epochs"], int),
+        )
+        if not all(checks):
+            raise TypeError("a field has the wrong type")
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise RunFolderError(
             f"{path} is damaged or not a run's state ({type(error).__name__}: {error}). Nothing was changed; "
-            f"move the folder away (or delete {STATE} to start the run over)."
+            f"move or delete the folder {path.parent} to start the run over."
         ) from error
     return state
+
+
+def read_history(out: Path, completed: int) -> list[dict]:
+    """The first ``completed`` rows of the run's ``history.json``; a damaged or short one is an error.
+
+    Args:
+        out: the run folder.
+        completed: the epochs its state says were completed.
+    """
+    path = Path(out) / HISTORY
+    try:
+        history = json.loads(path.read_text())
+        if not isinstance(history, list) or len(history) < completed:
+            raise ValueError(f"it holds {len(history) if isinstance(history, list) else 'no'} epochs of {completed}")
+    except (OSError, ValueError) as error:
+        raise RunFolderError(
+            f"{path} is damaged ({type(error).__name__}: {error}). Nothing was changed; move or delete the "
+            f"folder {path.parent} to start the run over."
+        ) from error
+    return history[:completed]
 
 
 def _probe_writable(out: Path) -> None:
@@ -101,12 +134,13 @@ def _probe_writable(out: Path) -> None:
 
 def _mismatches(previous: dict, recipe: Recipe) -> list[str]:
     current = recipe.record()
+    defaults = replace(recipe, model_args={}).full_model_args()  # what a run recorded without them got
     found = []
     for key, legacy in RESULT_KEYS.items():
         stored = previous.get(key, legacy)
         old, new = stored, current[key]
         if key == "model_args":  # compare what the builder really got, defaults included
-            old, new = recipe.full_model_args() | dict(stored), recipe.full_model_args()
+            old, new = defaults | dict(stored), recipe.full_model_args()
         if old != new:
             found.append(f"{key}: the folder has {stored!r}, the command gives {current[key]!r}")
     return found
@@ -158,9 +192,10 @@ def check_output_dir(out: str | os.PathLike, recipe: Recipe, *, extend: bool = F
         raise RunFinished(f"{out} holds a finished run ({completed} epochs): nothing was changed; {how}.")
     if recipe.epochs != planned:
         if recipe.schedule != "constant":
+            what = "finish it with" if completed < planned else "it is finished; its result is that of"
             raise RunFolderError(
                 f"{out} was started for {planned} epochs with a {recipe.schedule} schedule; changing --epochs "
-                f"would change the schedule. Resume with --epochs {planned}."
+                f"would change the schedule ({what} --epochs {planned})."
             )
         if recipe.epochs <= completed:
             raise RunFolderError(
@@ -189,7 +224,12 @@ def checkpoint_prefix(out: Path, state: dict) -> Path:
 
 
 def prune_checkpoints(folder: Path, keep: int) -> None:
-    """Keep only the last ``keep`` epochs' checkpoint files in ``folder``."""
+    """Keep only the last ``keep`` epochs' checkpoint files.
+
+    Args:
+        folder: the run's ``checkpoints/`` folder.
+        keep: how many of the newest epochs to keep.
+    """
     epochs = sorted({p.name.split(".")[0] for p in folder.glob("epoch-*")})
     for old in epochs[:-keep]:
         for path in folder.glob(f"{old}.*"):
@@ -197,7 +237,11 @@ def prune_checkpoints(folder: Path, keep: int) -> None:
 
 
 def start_fresh(out: Path) -> None:
-    """Clear what a run killed before its first recorded epoch left (checkpoints, history)."""
+    """Clear what a run killed before its first recorded epoch left (checkpoints, history).
+
+    Args:
+        out: the run folder, which holds no ``state.json``.
+    """
     shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
     (out / HISTORY).unlink(missing_ok=True)
 
@@ -207,6 +251,9 @@ class FolderLock:
 
     The kernel drops the lock when the process ends, however it ends, so a crash never
     leaves a stale lock; the file itself only records who held it last.
+
+    Args:
+        out: the run folder (must exist).
     """
 
     def __init__(self, out: Path):

@@ -25,34 +25,25 @@ from .data import FashionMNIST, stratified_subset
 from .evaluate import NOTE_TEST_ACCURACY, accuracy, first_epoch_reaching
 from .models.heads import has_auxiliary_heads, inference_model
 from .models.note import counting_twin
+from .paths import results_dir
 from .provenance import git_commit, library_versions, machine_description, write_json_atomic
 from .recipes import Recipe
 from .run_folder import CHECKPOINTS, HISTORY, METADATA, MODEL, STATE, FolderLock
 from .training import Trainer, evaluation_dataset, learning_rate_for, reseed_generators, train_dataset
 
-RESULTS_ENV = "GOOGLENET_RESULTS"
 SUBSET_SEED = 0
 """Seed of the stratified draw when a recipe trains on ``train_per_class`` images per class."""
 
 
-def results_dir() -> Path:
-    """The book's ``results/`` folder: ``$GOOGLENET_RESULTS``, else the repository's own.
-
-    Notebooks, tests and the benchmark all find shipped runs here, whatever the current folder.
-    """
-    explicit = os.environ.get(RESULTS_ENV)
-    folder = Path(explicit) if explicit else Path(__file__).resolve().parents[3] / "results"
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"the book's results folder {folder} does not exist: run from a clone of the book's repository, "
-            f"or set {RESULTS_ENV} to a folder holding the shipped runs"
-        )
-    return folder
-
-
 @dataclass(frozen=True)
 class Run:
-    """A finished run read from its folder: metadata, per-epoch history, and its model on demand."""
+    """A finished run read from its folder: metadata, per-epoch history, and its model on demand.
+
+    Attributes:
+        folder: the run folder.
+        metadata: ``metadata.json`` (how the run was made and what it scored).
+        history: ``history.json``, one dict per epoch.
+    """
 
     folder: Path
     metadata: dict
@@ -64,22 +55,36 @@ class Run:
 
 
 def load_run(name: str | os.PathLike) -> Run:
-    """Load a finished run: a name under :func:`results_dir` (``"improved"``) or a folder path.
+    """Load a finished run, checking that its files describe one and the same run.
 
-    A missing or unfinished run is an error naming the file that is missing.
+    Args:
+        name: a shipped run's name (``"improved"``: a folder under :func:`results_dir`), or the
+            path of any run folder (``"./runs/x"``, absolute or with a separator).
+
+    A missing file, or a history whose length differs from the metadata's epochs (a run being
+    extended or interrupted while finishing), is an error naming the folder.
     """
-    folder = Path(name)
-    if not folder.is_absolute() and len(folder.parts) == 1:
-        folder = results_dir() / folder
+    folder = results_dir() / name if isinstance(name, str) and os.sep not in name else Path(name)
     for needed in (METADATA, HISTORY):
         if not (folder / needed).exists():
             raise FileNotFoundError(f"{folder / needed} is missing: {folder} holds no finished run")
     metadata = json.loads((folder / METADATA).read_text())
-    return Run(folder, metadata, json.loads((folder / HISTORY).read_text()))
+    history = json.loads((folder / HISTORY).read_text())
+    if len(history) != metadata.get("epochs"):
+        raise ValueError(
+            f"{folder}: metadata.json describes {metadata.get('epochs')} epochs but history.json holds "
+            f"{len(history)}: the run is unfinished (being extended?); finish it with its command first"
+        )
+    return Run(folder, metadata, history)
 
 
 def training_data(recipe: Recipe, data: FashionMNIST) -> tuple[np.ndarray, np.ndarray]:
-    """The images a recipe trains on: all of them, or its stratified ``train_per_class`` subset."""
+    """The images a recipe trains on: all of them, or its stratified ``train_per_class`` subset.
+
+    Args:
+        recipe: the run's recipe (its ``train_per_class`` decides).
+        data: the full data set.
+    """
     if recipe.train_per_class is None:
         return data.x_train, data.y_train
     picks = stratified_subset(data.y_train, recipe.train_per_class, seed=SUBSET_SEED)
@@ -122,6 +127,8 @@ def train_run(
             log(f"removed half-written files of an interrupted run: {', '.join(removed)}")
         if state is None:
             run_folder.start_fresh(out)
+        elif (out / METADATA).exists():  # extending a finished run: it is unfinished until it ends again
+            (out / METADATA).unlink()
         (out / CHECKPOINTS).mkdir(exist_ok=True)
         return _train(recipe, out, data, x_train, y_train, state, progress, stop_after, log)
 
@@ -130,15 +137,24 @@ def _train(recipe, out, data, x_train, y_train, state, progress, stop_after, log
     keras.utils.set_random_seed(recipe.seed)
     model = recipe.build()
     steps_per_epoch = int(np.ceil(len(x_train) / recipe.batch_size))
-    trainer = Trainer(model, learning_rate_for(recipe, steps_per_epoch), aux_weight=recipe.aux_weight)
+    trainer = Trainer(
+        model, learning_rate_for(recipe, steps_per_epoch), aux_weight=recipe.aux_weight, optimizer=recipe.optimizer
+    )
     checkpoint = tf.train.Checkpoint(model=model, optimizer=trainer.optimizer)
 
     history: list[dict] = []
     start_epoch = 1
     if state is not None:
         start_epoch = state["completed_epochs"] + 1
-        history = json.loads((out / HISTORY).read_text())[: state["completed_epochs"]]
-        checkpoint.read(str(run_folder.checkpoint_prefix(out, state))).assert_existing_objects_matched()
+        history = run_folder.read_history(out, state["completed_epochs"])
+        prefix = run_folder.checkpoint_prefix(out, state)
+        try:
+            checkpoint.read(str(prefix)).assert_existing_objects_matched()
+        except Exception as error:  # a damaged checkpoint raises many types (IndexError, OpError...)
+            raise run_folder.RunFolderError(
+                f"{out}: the checkpoint {prefix} cannot be restored ({type(error).__name__}); it is damaged or "
+                f"from another model. Nothing was changed; start a new run in another --out."
+            ) from error
         log(f"resuming {out} after epoch {state['completed_epochs']}")
     run_started = state["run_started"] if state else time.time()
     commit = state.get("git_commit") if state else git_commit()  # the code that started the run
@@ -237,7 +253,12 @@ def training_segments(history: list[dict]) -> list[dict]:
 
 
 def save_model_atomic(model: keras.Model, path: Path) -> None:
-    """Save a ``.keras`` file so that a reader never sees half of it (write aside, then rename)."""
+    """Save a ``.keras`` file so that a reader never sees half of it (write aside, then rename).
+
+    Args:
+        model: the model to save.
+        path: the final file (``.keras``); the partial file beside it is removed in any case.
+    """
     partial = path.with_name(f".{path.stem}.partial.keras")
     try:
         model.save(partial)
@@ -255,7 +276,17 @@ def finalize(
     commit: str | None,
     train_images: int,
 ) -> dict:
-    """Save the self-contained model, check it reloads and scores, and write the metadata."""
+    """Save the self-contained model, check it reloads and scores, and write the metadata.
+
+    Args:
+        model: the trained model (auxiliary heads, if any, are dropped from the saved one).
+        recipe: the run's recipe.
+        out: the run folder.
+        history: every epoch's row.
+        data: the data set (its test images score the reloaded model).
+        commit: the git commit that started the run.
+        train_images: how many training images each epoch used.
+    """
     final = inference_model(model) if has_auxiliary_heads(model) else model
     save_model_atomic(final, out / MODEL)
     reloaded = keras.models.load_model(out / MODEL, safe_mode=True)

@@ -17,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .bench import ROWS, Row
+from .data import INPUT_SHAPE, NUM_CLASSES
 
 
 def measure_row(row: Row, windows: int, steps: int, warmup: int, batch_size: int = 128) -> dict:
@@ -122,7 +123,7 @@ def inference_throughput(path: Path | None = None, windows: int = 5, batch_size:
     import numpy as np
 
     from . import data
-    from .runs import results_dir
+    from .paths import results_dir
 
     path = Path(path) if path is not None else results_dir() / "improved" / "model.keras"
     if not path.exists():
@@ -155,8 +156,8 @@ def profile_row(row: Row, batch_size: int = 128) -> dict:
     model = _build(row.model, fast=row.fast_layers)
     trainer = training.Trainer(model, 1e-3)
     rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (batch_size, 28, 28, 1)).astype("float32")
-    labels = keras.utils.to_categorical(rng.integers(0, 10, batch_size), 10).astype("float32")
+    images = rng.integers(0, 256, (batch_size, *INPUT_SHAPE)).astype("float32")
+    labels = keras.utils.to_categorical(rng.integers(0, NUM_CLASSES, batch_size), NUM_CLASSES).astype("float32")
     for _ in range(3):
         trainer.train_step(images, labels)
     times = profile.op_time_by_type(

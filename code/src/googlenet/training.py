@@ -11,13 +11,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .checks import positive_int
-from .data import NUM_CLASSES
+from .checks import choice, positive_int
+from .data import INPUT_SHAPE, NUM_CLASSES
 from .models.heads import AUX_LOSS_WEIGHT, MAIN, as_heads, main_output, weighted_loss
 from .recipes import Recipe
 
+OPTIMIZERS = {"adam": keras.optimizers.Adam}
+"""The optimisers a recipe can name."""
 
-def make_augmenter(seed: int, shift_pixels: int = 2, flip: bool = True, size: int = 28) -> keras.Sequential:
+
+def make_augmenter(seed: int, shift_pixels: int = 2, flip: bool = True, size: int = INPUT_SHAPE[0]) -> keras.Sequential:
     """Random shifts of up to ``shift_pixels`` pixels and horizontal flips, as Keras layers.
 
     Fashion-MNIST items are centred and left-right symmetric enough that a flip keeps the class;
@@ -67,7 +70,13 @@ def train_dataset(
 
 
 def evaluation_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int = 500) -> tf.data.Dataset:
-    """Images and one-hot labels in fixed order, for scoring during a run."""
+    """Images and one-hot labels in fixed order, for scoring during a run.
+
+    Args:
+        images: raw uint8 images (N, 28, 28).
+        labels: class indices (N,).
+        batch_size: images per batch.
+    """
     x = images[..., None].astype("float32")
     y = keras.utils.to_categorical(labels, NUM_CLASSES).astype("float32")
     return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).prefetch(2)
@@ -80,6 +89,12 @@ def note_pipeline_batches(images: np.ndarray, labels: np.ndarray, batch_size: in
     pipelines do the same work (the benchmark compares them). ``ImageDataGenerator`` is
     deprecated; it still imports from ``tensorflow.keras.preprocessing.image`` (a legacy module
     kept for compatibility) and needs SciPy for the shifts.
+
+    Args:
+        images: raw uint8 images (N, 28, 28).
+        labels: class indices (N,); yielded one-hot.
+        batch_size: images per batch.
+        seed: seed of the shuffling and the augmentation.
     """
     from tensorflow.keras.preprocessing.image import ImageDataGenerator
 
@@ -92,7 +107,12 @@ def note_pipeline_batches(images: np.ndarray, labels: np.ndarray, batch_size: in
 
 
 def learning_rate_for(recipe: Recipe, steps_per_epoch: int):
-    """Adam's learning rate, a number or a schedule over the run's ``epochs * steps_per_epoch`` steps."""
+    """The optimiser's learning rate: a number, or a schedule over the run's ``epochs * steps_per_epoch`` steps.
+
+    Args:
+        recipe: the run's recipe (its learning rate, schedule and epochs).
+        steps_per_epoch: training steps in one epoch.
+    """
     if recipe.schedule == "constant":
         return recipe.learning_rate
     return keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=recipe.epochs * steps_per_epoch)
@@ -109,6 +129,7 @@ class Trainer:
         learning_rate: Adam's step size, a number or a Keras schedule.
         aux_weight: weight of every auxiliary head's loss (0.3 in the paper).
         sparse_labels: labels are class indices; otherwise one-hot rows (the full runs).
+        optimizer: the optimiser's name, a key of :data:`OPTIMIZERS`.
     """
 
     def __init__(
@@ -117,9 +138,10 @@ class Trainer:
         learning_rate,
         aux_weight: float = AUX_LOSS_WEIGHT,
         sparse_labels: bool = False,
+        optimizer: str = "adam",
     ):
         self.model = model
-        self.optimizer = keras.optimizers.Adam(learning_rate)
+        self.optimizer = OPTIMIZERS[choice("optimizer", optimizer, OPTIMIZERS)](learning_rate)
         self.aux_weight = aux_weight
         if sparse_labels:
             self.loss_object = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -169,6 +191,13 @@ def reseed_generators(model: keras.Model, seed: int) -> int:
 
     Called at the start of each epoch with a seed derived from (run seed, epoch), so a resumed
     run draws the same dropout masks as an uninterrupted one. Returns how many were reset.
+
+    Args:
+        model: the model whose dropout (and other random layers') states to reset.
+        seed: the value the states start from.
+
+    Raises ``RuntimeError`` if the model holds random states this walk cannot reach (inside a
+    custom layer), since a resumed run would then differ from an uninterrupted one.
     """
     count = 0
     for layer in _all_layers(model):
@@ -177,6 +206,9 @@ def reseed_generators(model: keras.Model, seed: int) -> int:
             count += 1
             state = generator.state
             state.assign(np.array([seed, count], dtype=keras.backend.standardize_dtype(state.dtype)))
+    states = sum(1 for v in model.non_trainable_variables if v.path.endswith("seed_generator_state"))
+    if states != count:
+        raise RuntimeError(f"{model.name} holds {states} random states but only {count} could be reseeded")
     return count
 
 

@@ -13,7 +13,7 @@ import keras
 from keras import layers
 
 from ..blocks import conv_unit, inception_from_widths
-from ..checks import fraction, integer, positive_int
+from ..checks import fraction, integer, positive_int, positive_scale
 from ..data import INPUT_SHAPE, NUM_CLASSES
 from .heads import MAIN, gap_aux_head
 
@@ -73,10 +73,12 @@ def improved_net(
         name: the model's name.
     """
     integer("num_modules", num_modules, minimum=1, maximum=len(IMPROVED_WIDTHS))
-    if isinstance(width, bool) or not isinstance(width, int | float) or not width > 0:
-        raise ValueError(f"width must be a positive scale factor, got {width!r}")
+    positive_scale("width", width)
     if aux_heads and num_modules < max(AUX_AFTER_MODULES):
-        raise ValueError(f"aux_heads needs at least 6 modules (heads after modules 3 and 6), got {num_modules}")
+        raise ValueError(
+            f"aux_heads needs at least {max(AUX_AFTER_MODULES)} modules (heads after modules "
+            f"{' and '.join(map(str, AUX_AFTER_MODULES))}), got {num_modules}"
+        )
     fraction("dropout", dropout)
     positive_int("stem_filters", stem_filters)
 

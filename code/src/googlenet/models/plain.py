@@ -13,6 +13,8 @@ from keras import layers
 from ..checks import choice, positive_int, positive_ints
 
 HEADS = ("flatten", "gap")
+VGG16_STAGES: tuple[tuple[int, int], ...] = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))
+"""VGG-16's convolutions (Simonyan & Zisserman 2015, configuration D): (3x3 convs, width) per stage."""
 
 
 def _head(x, head: str, hidden_units: Sequence[int], num_classes: int):
@@ -85,3 +87,44 @@ def classifier_head(
     hidden_units = positive_ints("hidden_units", hidden_units)
     inputs = keras.Input(shape=feature_shape, name="features")
     return keras.Model(inputs, _head(inputs, head, hidden_units, num_classes), name=f"{head}_head")
+
+
+def stage_stack(
+    stages: Sequence[tuple[int, int]] = VGG16_STAGES,
+    *,
+    input_shape: tuple[int, int, int] = (224, 224, 3),
+    num_classes: int = 1000,
+    head: str = "gap",
+    hidden_units: Sequence[int] = (),
+    name: str = "stage_stack",
+) -> keras.Model:
+    """A VGG-style plain CNN: stages of 3x3 'same' convolutions, each stage ending in a 2x2 max pool.
+
+    Real plain CNNs double the channels where they halve the resolution; with the default
+    :data:`VGG16_STAGES` and ``head="flatten", hidden_units=(4096, 4096)`` this is VGG-16.
+    Layers are named ``stage<s>_conv<c>`` and ``stage<s>_pool``.
+
+    Args:
+        stages: ``(convolutions, width)`` of every stage, in order.
+        input_shape: (height, width, channels) of the input; halved by every stage's pool.
+        num_classes: outputs of the classifier.
+        head: ``"flatten"`` or ``"gap"``, as in :func:`plain_conv_stack`.
+        hidden_units: widths of the dense layers before the classifier.
+        name: the model's name.
+    """
+    if not stages:
+        raise ValueError("stages is empty: give at least one (convolutions, width) pair")
+    for s, (convs, width) in enumerate(stages, start=1):
+        positive_int(f"stage {s} convolutions", convs)
+        positive_int(f"stage {s} width", width)
+    if input_shape[0] < 2 ** len(stages) or input_shape[1] < 2 ** len(stages):
+        raise ValueError(f"{len(stages)} stages halve a {input_shape[0]}x{input_shape[1]} input below 1x1")
+    choice("head", head, HEADS)
+    hidden_units = positive_ints("hidden_units", hidden_units)
+    inputs = keras.Input(shape=input_shape, name="image")  # 224 x 224 x 3
+    x = inputs
+    for s, (convs, width) in enumerate(stages, start=1):
+        for c in range(1, convs + 1):
+            x = layers.Conv2D(width, 3, padding="same", activation="relu", name=f"stage{s}_conv{c}")(x)  # H x W x width
+        x = layers.MaxPooling2D(2, name=f"stage{s}_pool")(x)  # H/2 x W/2 x width
+    return keras.Model(inputs, _head(x, head, hidden_units, num_classes), name=name)

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from googlenet import stats
+
+
+def test_mcnemar_matches_the_binomial_tail_by_hand():
+    # 10 discordant images, 8 for A and 2 for B: p = 2 * P(X <= 2 | n=10, 1/2) = 2 * 56 / 1024.
+    a = np.array([1] * 8 + [0] * 2 + [1] * 50 + [0] * 5, dtype=bool)
+    b = np.array([0] * 8 + [1] * 2 + [1] * 50 + [0] * 5, dtype=bool)
+    result = stats.mcnemar_exact(a, b)
+    assert (result.only_a, result.only_b) == (8, 2)
+    assert result.p_value == pytest.approx(2 * (1 + 10 + 45) / 1024)
+
+
+def test_mcnemar_without_disagreement_is_one():
+    same = np.array([True, False, True])
+    assert stats.mcnemar_exact(same, same).p_value == 1.0
+
+
+def test_disagreement_rate():
+    assert stats.disagreement_rate([1, 2, 3, 4], [1, 2, 0, 0]) == 0.5
+    with pytest.raises(ValueError, match="same length"):
+        stats.disagreement_rate([1, 2], [1])
+
+
+def test_bootstrap_accuracy_covers_the_estimate_and_is_reproducible():
+    correct = np.random.default_rng(1).random(10_000) < 0.9
+    interval = stats.bootstrap_accuracy(correct, draws=500, seed=3)
+    assert interval.low < interval.estimate == correct.mean() < interval.high
+    # The binomial standard error is sqrt(0.09 / 10,000) = 0.003: a 95% interval is about +-0.006.
+    assert 0.009 < interval.high - interval.low < 0.015
+    assert interval == stats.bootstrap_accuracy(correct, draws=500, seed=3)
+
+
+def test_paired_difference_is_narrower_than_either_accuracy_alone():
+    rng = np.random.default_rng(2)
+    a = rng.random(10_000) < 0.9
+    b = a.copy()
+    flip = rng.choice(10_000, 200, replace=False)
+    b[flip[:150]] = False  # B loses 150 images A had ...
+    b[flip[150:]] = True  # ... and wins up to 50
+    difference = stats.bootstrap_difference(a, b, draws=500)
+    alone = stats.bootstrap_accuracy(a, draws=500)
+    assert difference.estimate == pytest.approx(a.mean() - b.mean())
+    assert difference.high - difference.low < alone.high - alone.low
+    assert difference.excludes_zero()
+    assert stats.paired_verdict(difference, stats.mcnemar_exact(a, b)) == "supported"
+    reverse = stats.bootstrap_difference(b, a, draws=500)
+    assert stats.paired_verdict(reverse, stats.mcnemar_exact(b, a)) == "contradicted"
+    assert stats.paired_verdict(stats.bootstrap_difference(a, a, draws=500), stats.mcnemar_exact(a, a)) == (
+        "not detectable"
+    )
+
+
+@pytest.mark.parametrize(
+    "a, b, message",
+    [
+        ([True, False], [True], "different images"),
+        ([], [], "non-empty"),
+        ([2, 0], [1, 0], "True/False"),
+    ],
+)
+def test_bad_inputs_are_refused(a, b, message):
+    with pytest.raises(ValueError, match=message):
+        stats.mcnemar_exact(a, b)
+
+
+def test_bad_bootstrap_settings_are_refused():
+    with pytest.raises(ValueError, match="draws"):
+        stats.bootstrap_accuracy([True, False], draws=10)
+    with pytest.raises(ValueError, match="level"):
+        stats.bootstrap_accuracy([True, False], level=95)
+
+
+def test_paired_comparison_reports_points_and_the_verdict():
+    a = np.array([True] * 60 + [False] * 40)
+    b = np.array([True] * 40 + [False] * 60)
+    result = stats.paired_comparison(a, b, draws=500)
+    assert result["effect"] == pytest.approx(20.0)
+    assert (result["only_a"], result["only_b"]) == (20, 0)
+    assert result["low"] > 0 and result["verdict"] == "supported"
+
+
+def test_detectable_difference():
+    # 400 discordant images on 10,000: 1.96 * 20 = 39.2 images, 0.392 points.
+    assert stats.detectable_difference(400, 10_000) == pytest.approx(0.392)
+    with pytest.raises(ValueError, match="discordant"):
+        stats.detectable_difference(-1, 10)
