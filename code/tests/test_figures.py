@@ -4,6 +4,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from googlenet import blocks, figures  # noqa: E402
@@ -50,3 +51,13 @@ def test_training_curves_accepts_keras_and_book_histories():
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
     fig = figures.training_curves({"train_accuracy": [0.5], "test_accuracy": [0.4]}, metrics=("accuracy",))
     assert [line.get_label() for line in fig.axes[0].lines] == ["train", "test"]
+
+
+def test_image_grid_captions_each_image_with_its_own_class():
+    images = np.zeros((3, 28, 28), "uint8")
+    fig = figures.image_grid(images, ncols=3, labels=[2, 0, 1], class_names=("a", "b", "c"))
+    assert [ax.get_title() for ax in fig.axes] == ["c", "a", "b"]
+    with pytest.raises(ValueError, match="3 images but 2 labels"):
+        figures.image_grid(images, labels=[0, 1], class_names=("a", "b"))
+    with pytest.raises(ValueError, match="not with titles"):
+        figures.image_grid(images, ["x", "y", "z"], labels=[0, 1, 2], class_names=("a", "b", "c"))

@@ -20,10 +20,9 @@ import keras
 import numpy as np
 import pytest
 
-from googlenet import data, evaluate, provenance, recipes, run_folder, runs
+from googlenet import data, evaluate, paths, provenance, recipes, run_folder, runs
 from googlenet.run_folder import HISTORY, METADATA, MODEL, STATE, RunFinished, RunFolderError
 
-REPO = Path(__file__).resolve().parents[2]
 HAVE_DATA = data.SYSTEM_DIR.is_dir() or bool(os.environ.get(data.ENV_VAR))
 needs_data = pytest.mark.skipif(not HAVE_DATA, reason="needs Fashion-MNIST (apt-get install dataset-fashion-mnist)")
 
@@ -218,12 +217,11 @@ def test_batch_larger_than_the_training_set_is_refused_before_the_folder_exists(
 def test_a_locked_folder_is_refused_while_held_and_free_after_the_holder_dies(tiny, tmp_path):
     out = tmp_path / "locked"
     out.mkdir()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"from googlenet.run_folder import FolderLock\nfrom pathlib import Path\nimport time\n"
-         f"with FolderLock(Path({str(out)!r})):\n    print('held', flush=True)\n    time.sleep(60)"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
+    hold = (
+        "from googlenet.run_folder import FolderLock\nfrom pathlib import Path\nimport time\n"
+        f"with FolderLock(Path({str(out)!r})):\n    print('held', flush=True)\n    time.sleep(60)"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(RunFolderError, match=f"in use by process {holder.pid}"):
@@ -265,14 +263,14 @@ def test_training_segments_group_consecutive_epochs_by_commit_and_machine():
         {"epoch": 4, "git_commit": "b", "machine": cpu},
         {"epoch": 5, "git_commit": "b", "machine": gpu},
     ]
-    segments = [(s["first_epoch"], s["last_epoch"], s["git_commit"]) for s in runs.training_segments(history)]
+    segments = [(s["first_epoch"], s["last_epoch"], s["git_commit"]) for s in provenance.training_segments(history)]
     assert segments == [(1, 1, None), (2, 3, "a"), (4, 4, "b"), (5, 5, "b")]
-    assert runs.training_segments([]) == []
+    assert provenance.training_segments([]) == []
 
 
 def test_load_run_reads_a_shipped_run_and_names_what_is_missing(tmp_path):
     run = runs.load_run("improved")
-    assert run.folder == REPO / "results" / "improved" and run.metadata["config"] == "improved"
+    assert run.folder == paths.results_dir() / "improved" and run.metadata["config"] == "improved"
     assert len(run.history) == run.metadata["epochs"]
     with pytest.raises(FileNotFoundError, match="metadata.json is missing"):
         runs.load_run(tmp_path)
@@ -323,7 +321,7 @@ def test_cli_expands_a_tilde_in_out(tmp_path):
 @pytest.mark.parametrize("name, epochs", [("improved", 15), ("writeup", 100)])
 def test_the_readmes_commands_on_the_shipped_runs_change_nothing(tmp_path, name, epochs):
     shipped = tmp_path / name
-    shutil.copytree(REPO / "results" / name, shipped)
+    shutil.copytree(paths.results_dir() / name, shipped)
     had_checkpoints = (shipped / "checkpoints").exists()
     before = snapshot(shipped)
     result = cli("train", "--config", name, "--epochs", str(epochs), "--out", str(shipped))

@@ -146,6 +146,11 @@ def _train(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line.
+
+    Args:
+        argv: the arguments (default: ``sys.argv[1:]``).
+    """
     args = _parser().parse_args(argv)
     return _bench(args) if args.command == "bench" else _train(args)
 

@@ -59,6 +59,9 @@ def load_study_run(ablation: Ablation) -> dict:
     """The run's metadata with its per-epoch ``history`` attached, checked against ``ablation``.
 
     A missing folder or a run made with other settings is an error that says how to make it.
+
+    Args:
+        ablation: the study run to load.
     """
     try:
         run = load_run(ablation.run)
@@ -75,7 +78,11 @@ def load_study_run(ablation: Ablation) -> dict:
 
 
 def seed_noise(accuracies: Sequence[float]) -> dict[str, float]:
-    """Mean, sample standard deviation and spread (max - min) of repeated runs' accuracies."""
+    """Mean, sample standard deviation and spread (max - min) of repeated runs' accuracies.
+
+    Args:
+        accuracies: the repeated runs' accuracies (at least two).
+    """
     if len(accuracies) < 2:
         raise ValueError(f"run-to-run noise needs at least 2 runs, got {len(accuracies)}")
     return {

@@ -88,7 +88,13 @@ def _run_child(task: str, quick: bool, onednn: bool) -> dict:
 
 
 def summarise(rows: list[dict], matmul: dict, inference: dict) -> dict:
-    """Speed-ups, GFLOP/s and utilisation from the measured rows."""
+    """Speed-ups, GFLOP/s and utilisation from the measured rows.
+
+    Args:
+        rows: the measured rows.
+        matmul: the matrix-multiply measurement.
+        inference: the inference measurement.
+    """
     by_name = {row["name"]: row for row in rows}
     base, book = by_name["note_pipeline"], by_name["book"]
     macs = book["macs_per_image"]
@@ -118,7 +124,11 @@ def summarise(rows: list[dict], matmul: dict, inference: dict) -> dict:
 
 
 def format_table(result: dict) -> str:
-    """The printed table: one line per row, then the summary figures."""
+    """The printed table: one line per row, then the summary figures.
+
+    Args:
+        result: what :func:`run_benchmark` returned.
+    """
     base = next(r for r in result["rows"] if r["name"] == "note_pipeline")["images_per_second"]
     lines = [f"{'row':24s} {'model':9s} {'img/s':>8s} {'x note':>7s}  what", "-" * 100]
     for row in result["rows"]:

@@ -156,7 +156,12 @@ def inception_from_widths(
 
 
 def branch_of(layer_name: str, module: str) -> str | None:
-    """Which branch of ``module`` a layer belongs to ('1x1', '3x3', '5x5', 'pool'), else None."""
+    """Which branch of ``module`` a layer belongs to ('1x1', '3x3', '5x5', 'pool'), else None.
+
+    Args:
+        layer_name: a layer's name.
+        module: the module's name.
+    """
     prefix = f"{module}_"
     if not layer_name.startswith(prefix):
         return None

@@ -41,12 +41,22 @@ def positive_int(name: str, value: object, what: str = "a positive integer") -> 
 
 
 def width(name: str, value: object) -> int:
-    """Accept a branch or layer width: a positive number of filters."""
+    """Accept a branch or layer width: a positive number of filters.
+
+    Args:
+        name: the argument's name.
+        value: the value given.
+    """
     return positive_int(name, value, what="a positive integer number of filters")
 
 
 def positive_ints(name: str, values: Iterable[object]) -> tuple[int, ...]:
-    """Accept a sequence of positive integers (hidden layer sizes, split sizes)."""
+    """Accept a sequence of positive integers (hidden layer sizes, split sizes).
+
+    Args:
+        name: the argument's name.
+        values: the values given.
+    """
     return tuple(positive_int(f"{name} entry", v) for v in values)
 
 
@@ -82,7 +92,13 @@ def fraction(name: str, value: object, *, allow_zero: bool = True, allow_one: bo
 
 
 def choice(name: str, value: object, options: Iterable[object]) -> object:
-    """Accept one of ``options``; the message lists them."""
+    """Accept one of ``options``; the message lists them.
+
+    Args:
+        name: the argument's name.
+        value: the value given.
+        options: the accepted values.
+    """
     options = tuple(options)
     if value not in options:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}")

@@ -33,6 +33,12 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) 
 
     Raises ``ValueError`` when the combination does not tile the input exactly (a
     non-integer result) or leaves no output at all.
+
+    Args:
+        size: input height or width in pixels.
+        kernel: kernel (or pool window) size in pixels.
+        stride: step in pixels.
+        padding: zero padding added on each side, in pixels.
     """
     for name, value, minimum in (
         ("size", size, 1),
@@ -54,7 +60,12 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) 
 
 
 def same_padding_output_size(size: int, stride: int = 1) -> int:
-    """Output size of Keras's ``padding='same'``: ``ceil(size / stride)``."""
+    """Output size of Keras's ``padding='same'``: ``ceil(size / stride)``.
+
+    Args:
+        size: input height or width in pixels.
+        stride: step in pixels.
+    """
     return math.ceil(size / stride)
 
 
@@ -67,7 +78,16 @@ def conv2d_macs(
     stride: int = 1,
     padding: str = "same",
 ) -> int:
-    """Closed-form multiply-adds of one 2-D convolution (no biases), for cross-checking."""
+    """Closed-form multiply-adds of one 2-D convolution (no biases), for cross-checking.
+
+    Args:
+        height, width: the input's spatial size.
+        in_channels: channels read.
+        out_channels: channels written (filters).
+        kernel: kernel size, square or (height, width).
+        stride: step in pixels.
+        padding: ``"same"`` or ``"valid"``.
+    """
     kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
     if padding == "same":
         out_h, out_w = same_padding_output_size(height, stride), same_padding_output_size(width, stride)
@@ -80,7 +100,14 @@ def conv2d_macs(
 
 
 def conv2d_params(in_channels: int, out_channels: int, kernel: int | tuple[int, int], bias: bool = True) -> int:
-    """Closed-form parameter count of one 2-D convolution."""
+    """Closed-form parameter count of one 2-D convolution.
+
+    Args:
+        in_channels: channels read.
+        out_channels: filters.
+        kernel: kernel size, square or (height, width).
+        bias: whether the convolution has a bias per filter.
+    """
     kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
     return kh * kw * in_channels * out_channels + (out_channels if bias else 0)
 
@@ -122,7 +149,11 @@ def _layer_macs(layer: keras.layers.Layer) -> int:
 
 
 def layer_costs(model: keras.Model) -> list[LayerCost]:
-    """Per-layer parameters and MACs of a built functional model, nested models flattened."""
+    """Per-layer parameters and MACs of a built functional model, nested models flattened.
+
+    Args:
+        model: a built functional Keras model (a subclassed one has no graph to read).
+    """
     rows: list[LayerCost] = []
     for layer in model.layers:
         if isinstance(layer, keras.layers.InputLayer):
@@ -143,17 +174,29 @@ def layer_costs(model: keras.Model) -> list[LayerCost]:
 
 
 def total_macs(model: keras.Model) -> int:
-    """Multiply-adds of one forward pass of one image."""
+    """Multiply-adds of one forward pass of one image.
+
+    Args:
+        model: a built functional Keras model.
+    """
     return sum(row.macs for row in layer_costs(model))
 
 
 def total_params(model: keras.Model) -> int:
-    """All parameters (trainable and not), as ``model.count_params()``."""
+    """All parameters (trainable and not), as ``model.count_params()``.
+
+    Args:
+        model: a built Keras model.
+    """
     return int(model.count_params())
 
 
 def trainable_params(model: keras.Model) -> int:
-    """Trainable parameters only (excludes batch normalisation's moving statistics)."""
+    """Trainable parameters only (excludes batch normalisation's moving statistics).
+
+    Args:
+        model: a built Keras model.
+    """
     return int(sum(math.prod(w.shape) for w in model.trainable_weights))
 
 
@@ -184,6 +227,9 @@ def conv_depth(model: keras.Model) -> int:
     The depth a "too shallow" argument is about: parallel branches count once, so an
     inception module adds two (1x1 reduction, then 3x3 or 5x5), a VGG stage its stacked convs.
     Read from the model's public config (its layers in topological order, each with its inputs).
+
+    Args:
+        model: a built functional Keras model.
     """
     depth: dict[str, int] = {}
     for entry in model.get_config()["layers"]:
@@ -194,7 +240,12 @@ def conv_depth(model: keras.Model) -> int:
 
 
 def group_costs(model: keras.Model, key) -> dict[str, tuple[int, int]]:
-    """Sum (params, MACs) over layers grouped by ``key(layer_name)`` (``None`` drops a layer)."""
+    """Sum (params, MACs) over layers grouped by ``key(layer_name)`` (``None`` drops a layer).
+
+    Args:
+        model: a built functional Keras model.
+        key: maps a layer name to its group, or ``None`` to leave the layer out.
+    """
     groups: dict[str, tuple[int, int]] = {}
     for row in layer_costs(model):
         group = key(row.name)
@@ -206,7 +257,12 @@ def group_costs(model: keras.Model, key) -> dict[str, tuple[int, int]]:
 
 
 def format_count(value: int, unit: str = "") -> str:
-    """Human scale for prose: 854,196,224 -> '854.2M'."""
+    """Human scale for prose: 854,196,224 -> '854.2M'.
+
+    Args:
+        value: the count.
+        unit: appended after the scale letter.
+    """
     for threshold, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
         if abs(value) >= threshold:
             return f"{value / threshold:.1f}{suffix}{unit}"
@@ -220,6 +276,12 @@ def multiplicities_matching(
 
     Used to ask of a published total "which slip in the arithmetic reproduces it?": the
     answers that keep every term at least once and change the fewest counts come first.
+
+    Args:
+        terms: named terms of a sum.
+        quote: the published total.
+        tolerance: how far from it a sum may be.
+        max_count: the most times one term may be counted.
     """
     import itertools
 

@@ -101,7 +101,12 @@ def keras_cache_dir() -> Path:
 
 
 def parse_idx(payload: bytes, name: str = "<bytes>") -> np.ndarray:
-    """Parse an IDX file's bytes (unsigned-byte type only, which Fashion-MNIST uses)."""
+    """Parse an IDX file's bytes (unsigned-byte type only, which Fashion-MNIST uses).
+
+    Args:
+        payload: the decompressed file's bytes.
+        name: how to name the file in error messages.
+    """
     if len(payload) < 4 or payload[0] != 0 or payload[1] != 0:
         raise ValueError(f"{name}: not an IDX file (bad magic number)")
     if payload[2] != _IDX_UBYTE:
@@ -125,7 +130,12 @@ def _file_in(directory: Path, stem: str) -> Path | None:
 
 
 def read_verified(path: Path, stem: str) -> np.ndarray:
-    """Decompress (if ``.gz``), check the payload's SHA-256 and parse one IDX file."""
+    """Decompress (if ``.gz``), check the payload's SHA-256 and parse one IDX file.
+
+    Args:
+        path: the ``.gz`` or plain IDX file.
+        stem: which of :data:`FILES` it is (its checksum and shape).
+    """
     sha256, shape = FILES[stem]
     raw = path.read_bytes()
     try:
@@ -186,6 +196,11 @@ def load_fashion_mnist(
 
     ``data_dir`` (or ``$FASHION_MNIST_DIR``) must exist and hold the files; otherwise the
     system folder, then Keras's cache, then (if ``download``) a Keras download are tried.
+
+    Args:
+        data_dir: a folder holding the four IDX files (``.gz`` or not).
+        system_dir: where Debian's package puts them.
+        download: allow a Keras download when no copy is found.
     """
     explicit = data_dir if data_dir is not None else os.environ.get(ENV_VAR) or None
     if explicit is not None:

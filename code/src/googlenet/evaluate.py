@@ -41,7 +41,13 @@ def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> floa
 
 
 def confusion_matrix(true: np.ndarray, predicted: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
-    """Counts[i, j] = images of true class i predicted as class j."""
+    """Counts[i, j] = images of true class i predicted as class j.
+
+    Args:
+        true: true class of every image.
+        predicted: predicted class of every image.
+        num_classes: classes (rows and columns).
+    """
     true, predicted = np.asarray(true, dtype=int), np.asarray(predicted, dtype=int)
     if true.shape != predicted.shape:
         raise ValueError(f"true has shape {true.shape} but predicted has shape {predicted.shape}")
@@ -53,7 +59,11 @@ def confusion_matrix(true: np.ndarray, predicted: np.ndarray, num_classes: int =
 
 
 def per_class_accuracy(counts: np.ndarray) -> np.ndarray:
-    """Recall of each class from a confusion matrix."""
+    """Recall of each class from a confusion matrix.
+
+    Args:
+        counts: a confusion matrix (rows: true classes).
+    """
     return np.diag(counts) / counts.sum(axis=1)
 
 
@@ -61,6 +71,10 @@ def first_epoch_reaching(history: list[dict], accuracy: float) -> dict | None:
     """The first history row whose test accuracy reaches ``accuracy`` (a fraction), or None.
 
     Used to ask how long a run took to pass a reference point, such as the study note's 91.24%.
+
+    Args:
+        history: a run's per-epoch rows.
+        accuracy: the test accuracy to reach, a fraction.
     """
     if not 0.0 < accuracy <= 1.0:
         raise ValueError(f"accuracy must be a fraction in (0, 1], got {accuracy}; write 91.24% as 0.9124")
@@ -72,6 +86,10 @@ def recent_slope(history: list[dict], window: int = 5) -> float:
 
     A fit over several epochs instead of the last difference, because at a constant learning rate
     one epoch's test accuracy can jump by about a point (the write-up run, chapter 7).
+
+    Args:
+        history: a run's per-epoch rows.
+        window: how many of the last epochs to fit (at least 2).
     """
     if window < 2:
         raise ValueError(f"window must be at least 2 epochs to fit a slope, got {window}")

@@ -31,7 +31,13 @@ def training_curves(
     metrics: Sequence[str] = ("accuracy", "loss"),
     title: str | None = None,
 ) -> plt.Figure:
-    """Plot ``train_<m>`` against ``test_<m>`` (or Keras's ``<m>``/``val_<m>``) per epoch."""
+    """Plot ``train_<m>`` against ``test_<m>`` (or Keras's ``<m>``/``val_<m>``) per epoch.
+
+    Args:
+        history: per-epoch values keyed ``train_<m>``/``test_<m>`` or Keras's ``<m>``/``val_<m>``.
+        metrics: which metrics to plot, one panel each.
+        title: the figure's title.
+    """
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.2), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
         for prefix, label in (("train_", "train"), ("", "train"), ("test_", "test"), ("val_", "test")):
@@ -73,6 +79,11 @@ def draw_inception_module(model, module: str, title: str | None = None) -> plt.F
     Each box is a layer (kernel, filters, output shape); under each branch is its total of
     multiply-adds and parameters as counted by :mod:`googlenet.cost`. Batch-norm and ReLU
     layers are folded into the convolution they follow.
+
+    Args:
+        model: a built functional model holding the module.
+        module: the module's name (its concatenation layer's name).
+        title: the heading (default: the module's name).
     """
     from .blocks import BRANCHES, branch_of
     from .cost import format_count, layer_costs
@@ -147,11 +158,38 @@ def draw_inception_module(model, module: str, title: str | None = None) -> plt.F
     return fig
 
 
-def image_grid(images, titles=None, ncols: int = 8, size: float = 1.2, title: str | None = None) -> plt.Figure:
-    """Small greyscale images in a grid, each with an optional caption."""
+def image_grid(
+    images,
+    titles=None,
+    ncols: int = 8,
+    size: float = 1.2,
+    title: str | None = None,
+    *,
+    labels=None,
+    class_names=None,
+) -> plt.Figure:
+    """Small greyscale images in a grid, each with an optional caption.
+
+    Args:
+        images: uint8 images (N, H, W) or (N, H, W, 1), pixels 0-255.
+        titles: one caption per image (or ``None``); exclusive with ``labels``.
+        ncols: images per row.
+        size: inches per image.
+        title: the figure's title.
+        labels: each image's class index: captions its own class from ``class_names``, so a
+            caption can never name another image's class.
+        class_names: the names ``labels`` index into.
+    """
     import numpy as np
 
     images = np.asarray(images)
+    if labels is not None:
+        if titles is not None or class_names is None:
+            raise ValueError("give labels together with class_names, and not with titles")
+        labels = np.asarray(labels)
+        if len(labels) != len(images):
+            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+        titles = [class_names[int(label)] for label in labels]
     nrows = int(np.ceil(len(images) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.15), squeeze=False)
     for i, ax in enumerate(axes.flat):
@@ -167,7 +205,13 @@ def image_grid(images, titles=None, ncols: int = 8, size: float = 1.2, title: st
 
 
 def confusion_matrix_figure(counts, class_names, title: str | None = None) -> plt.Figure:
-    """A confusion matrix with counts written in every cell."""
+    """A confusion matrix with counts written in every cell.
+
+    Args:
+        counts: the confusion matrix (rows: true classes).
+        class_names: the classes' names, in index order.
+        title: the figure's title.
+    """
     import numpy as np
 
     counts = np.asarray(counts)

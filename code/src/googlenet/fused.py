@@ -104,6 +104,10 @@ def transfer_weights(plain: keras.Model, fused: keras.Model) -> int:
     Layers with the same name are copied as they are; each fused 1x1 convolution (and its batch
     norm) receives the concatenation of its module's 1x1, 3x3-reduce and 5x5-reduce weights.
     Raises ``ValueError`` naming the first layer that has no counterpart or a different shape.
+
+    Args:
+        plain: a model built with plain layers (``fast=False``).
+        fused: the same architecture built with fused layers (``fast=True``).
     """
     plain_layers = {layer.name: layer for layer in plain.layers}
     count = 0

@@ -19,6 +19,11 @@ def op_time_by_type(step, args, steps: int = 5) -> dict[str, float]:
     ``step(*args)`` must already be traced (call it a few times first). ``IDLE`` is the time
     the profiler saw worker threads waiting. The values add up to threads x wall time, not
     to the wall time of a step.
+
+    Args:
+        step: a compiled training step, already traced.
+        args: its arguments.
+        steps: profiled steps.
     """
     import tensorflow as tf
 
@@ -69,7 +74,11 @@ GROUPS = {
 
 
 def group_op_times(times: dict[str, float]) -> dict[str, float]:
-    """Sum op-type times into :data:`GROUPS`; everything else goes to ``other``."""
+    """Sum op-type times into :data:`GROUPS`; everything else goes to ``other``.
+
+    Args:
+        times: milliseconds per op type.
+    """
     lookup = {op: group for group, ops in GROUPS.items() for op in ops}
     grouped: Counter[str] = Counter({group: 0.0 for group in [*GROUPS, "other"]})
     for op, ms in times.items():

@@ -91,3 +91,43 @@ def git_commit() -> str | None:
         return head + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return None
+
+
+def save_model_atomic(model, path: Path) -> None:
+    """Save a ``.keras`` file so that a reader never sees half of it (write aside, then rename).
+
+    Args:
+        model: the model to save.
+        path: the final file (``.keras``); the partial file beside it is removed in any case.
+    """
+    partial = path.with_name(f".{path.stem}.partial.keras")
+    try:
+        model.save(partial)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def training_segments(history: list[dict]) -> list[dict]:
+    """Consecutive epochs trained by the same commit on the same machine, in order.
+
+    Epochs recorded before history rows carried this information show ``None`` for both.
+
+    Args:
+        history: a run's per-epoch rows (with ``git_commit`` and ``machine``).
+    """
+    segments: list[dict] = []
+    for row in history:
+        key = (row.get("git_commit"), row.get("machine"))
+        if segments and (segments[-1]["git_commit"], segments[-1]["machine"]) == key:
+            segments[-1]["last_epoch"] = row["epoch"]
+        else:
+            segments.append(
+                {
+                    "first_epoch": row["epoch"],
+                    "last_epoch": row["epoch"],
+                    "git_commit": key[0],
+                    "machine": key[1],
+                }
+            )
+    return segments

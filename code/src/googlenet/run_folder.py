@@ -79,7 +79,11 @@ def remove_temporaries(out: Path) -> list[str]:
 
 
 def read_state(out: Path) -> dict:
-    """The run's ``state.json``; a damaged one is an error naming the file and the way out."""
+    """The run's ``state.json``; a damaged one is an error naming the file and the way out.
+
+    Args:
+        out: the run folder.
+    """
     path = Path(out) / STATE
     try:
         state = json.loads(path.read_text())
@@ -219,6 +223,10 @@ def checkpoint_prefix(out: Path, state: dict) -> Path:
 
     States record ``checkpoints/epoch-NNNN`` relative to the run folder; older ones recorded the
     path as given on the command line, so only the checkpoint's name is trusted.
+
+    Args:
+        out: the run folder.
+        state: its state (``checkpoint`` as recorded).
     """
     return Path(out) / CHECKPOINTS / Path(state["checkpoint"]).name
 

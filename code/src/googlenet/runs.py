@@ -26,7 +26,14 @@ from .evaluate import NOTE_TEST_ACCURACY, accuracy, first_epoch_reaching
 from .models.heads import has_auxiliary_heads, inference_model
 from .models.note import counting_twin
 from .paths import results_dir
-from .provenance import git_commit, library_versions, machine_description, write_json_atomic
+from .provenance import (
+    git_commit,
+    library_versions,
+    machine_description,
+    save_model_atomic,
+    training_segments,
+    write_json_atomic,
+)
 from .recipes import Recipe
 from .run_folder import CHECKPOINTS, HISTORY, METADATA, MODEL, STATE, FolderLock
 from .training import Trainer, evaluation_dataset, learning_rate_for, reseed_generators, train_dataset
@@ -228,43 +235,6 @@ def _train(recipe, out, data, x_train, y_train, state, progress, stop_after, log
             return {"interrupted_after_epoch": epoch}
 
     return finalize(model, recipe, out, history, data, commit, train_images=len(x_train))
-
-
-def training_segments(history: list[dict]) -> list[dict]:
-    """Consecutive epochs trained by the same commit on the same machine, in order.
-
-    Epochs recorded before history rows carried this information show ``None`` for both.
-    """
-    segments: list[dict] = []
-    for row in history:
-        key = (row.get("git_commit"), row.get("machine"))
-        if segments and (segments[-1]["git_commit"], segments[-1]["machine"]) == key:
-            segments[-1]["last_epoch"] = row["epoch"]
-        else:
-            segments.append(
-                {
-                    "first_epoch": row["epoch"],
-                    "last_epoch": row["epoch"],
-                    "git_commit": key[0],
-                    "machine": key[1],
-                }
-            )
-    return segments
-
-
-def save_model_atomic(model: keras.Model, path: Path) -> None:
-    """Save a ``.keras`` file so that a reader never sees half of it (write aside, then rename).
-
-    Args:
-        model: the model to save.
-        path: the final file (``.keras``); the partial file beside it is removed in any case.
-    """
-    partial = path.with_name(f".{path.stem}.partial.keras")
-    try:
-        model.save(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def finalize(

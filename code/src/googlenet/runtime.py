@@ -64,6 +64,10 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
 
     With determinism on, a CPU run repeats bit for bit on the same machine and library
     versions, which is what lets nbval compare a training demo's printed numbers.
+
+    Args:
+        seed: the seed, 0 to 2**32 - 1.
+        deterministic: also switch TensorFlow to deterministic kernels.
     """
     integer("seed", seed, minimum=0, maximum=2**32 - 1)
     import keras

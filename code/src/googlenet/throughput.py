@@ -21,7 +21,15 @@ from .data import INPUT_SHAPE, NUM_CLASSES
 
 
 def measure_row(row: Row, windows: int, steps: int, warmup: int, batch_size: int = 128) -> dict:
-    """Train ``warmup`` steps, then time ``windows`` windows of ``steps`` steps each."""
+    """Train ``warmup`` steps, then time ``windows`` windows of ``steps`` steps each.
+
+    Args:
+        row: the configuration to time.
+        windows: timed windows.
+        steps: training steps per window.
+        warmup: untimed steps first.
+        batch_size: images per step.
+    """
     import keras
     import numpy as np
     import tensorflow as tf
@@ -100,7 +108,13 @@ def _macs(model: str) -> int:
 
 
 def matmul_gflops(n: int = 1024, windows: int = 5, repeats: int = 10) -> dict:
-    """Median GFLOP/s of an ``n x n`` fp32 matrix multiply (2 n^3 FLOPs each)."""
+    """Median GFLOP/s of an ``n x n`` fp32 matrix multiply (2 n^3 FLOPs each).
+
+    Args:
+        n: matrix size.
+        windows: timed windows.
+        repeats: multiplies per window.
+    """
     import tensorflow as tf
 
     a = tf.random.normal([n, n], seed=1)
@@ -118,7 +132,13 @@ def matmul_gflops(n: int = 1024, windows: int = 5, repeats: int = 10) -> dict:
 
 
 def inference_throughput(path: Path | None = None, windows: int = 5, batch_size: int = 500) -> dict:
-    """Median images/s of the shipped improved model predicting the 10,000 test images."""
+    """Median images/s of the shipped improved model predicting the 10,000 test images.
+
+    Args:
+        path: the saved model (default: the shipped improved build).
+        windows: timed windows.
+        batch_size: images per forward pass.
+    """
     import keras
     import numpy as np
 
@@ -146,7 +166,12 @@ def inference_throughput(path: Path | None = None, windows: int = 5, batch_size:
 
 
 def profile_row(row: Row, batch_size: int = 128) -> dict:
-    """Per-op-type milliseconds of one training step of ``row``'s model on a fixed batch."""
+    """Per-op-type milliseconds of one training step of ``row``'s model on a fixed batch.
+
+    Args:
+        row: the configuration to profile.
+        batch_size: images per step.
+    """
     import keras
     import numpy as np
 
@@ -172,7 +197,12 @@ def profile_row(row: Row, batch_size: int = 128) -> dict:
 
 
 def run_task(task: str, quick: bool) -> dict:
-    """One measurement named by ``task`` (see the module docstring)."""
+    """One measurement named by ``task`` (see the module docstring).
+
+    Args:
+        task: ``ROW``, ``matmul``, ``inference`` or ``profile:ROW``.
+        quick: fewer, shorter windows.
+    """
 
     if task.startswith("profile:"):
         return profile_row(next(r for r in ROWS if r.name == task.split(":", 1)[1]))
@@ -188,6 +218,11 @@ def run_task(task: str, quick: bool) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line.
+
+    Args:
+        argv: the arguments (default: ``sys.argv[1:]``).
+    """
     parser = argparse.ArgumentParser(prog="python -m googlenet.throughput")
     parser.add_argument("tasks", help="comma-separated tasks: row names, matmul, inference, profile:ROW")
     parser.add_argument("--quick", action="store_true")

@@ -22,14 +22,22 @@ MAIN = "main"
 
 
 def main_output(outputs):
-    """The main head's logits from whatever a model returned: a dict of heads or one tensor."""
+    """The main head's logits from whatever a model returned: a dict of heads or one tensor.
+
+    Args:
+        outputs: what the model returned.
+    """
     if isinstance(outputs, Mapping):
         return outputs[MAIN]
     return outputs
 
 
 def as_heads(outputs) -> dict:
-    """Every head's logits as a dict; a single-output model's logits are ``{"main": logits}``."""
+    """Every head's logits as a dict; a single-output model's logits are ``{"main": logits}``.
+
+    Args:
+        outputs: what the model returned.
+    """
     return dict(outputs) if isinstance(outputs, Mapping) else {MAIN: outputs}
 
 
@@ -48,14 +56,22 @@ def weighted_loss(losses: Mapping[str, object], aux_weight: float = AUX_LOSS_WEI
 
 
 def inference_model(model: keras.Model) -> keras.Model:
-    """The main head only, sharing every weight with ``model`` (the auxiliary heads dropped)."""
+    """The main head only, sharing every weight with ``model`` (the auxiliary heads dropped).
+
+    Args:
+        model: a functional model with or without auxiliary heads.
+    """
     outputs = model.outputs
     main = model.get_layer(MAIN).output if len(outputs) > 1 else outputs[0]
     return keras.Model(model.input, main, name=f"{model.name}_inference")
 
 
 def has_auxiliary_heads(model: keras.Model) -> bool:
-    """Whether a functional model returns more than its main head."""
+    """Whether a functional model returns more than its main head.
+
+    Args:
+        model: a Keras model.
+    """
     outputs = getattr(model, "outputs", None)  # None for a subclassed model such as the note's
     return bool(outputs) and len(outputs) > 1
 

@@ -108,7 +108,11 @@ def improved_net(
 
 
 def module_widths(model: keras.Model) -> Sequence[int]:
-    """Output depth of every inception module of an improved build, in order."""
+    """Output depth of every inception module of an improved build, in order.
+
+    Args:
+        model: an improved build.
+    """
     return [
         int(layer.output.shape[-1])
         for layer in model.layers

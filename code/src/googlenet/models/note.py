@@ -40,7 +40,8 @@ class InceptionBlock(layers.Layer):
         self.pool_proj = layers.Conv2D(f, 1, padding="same", activation="relu")
         self.concat = layers.Concatenate(axis=-1)
 
-    def call(self, x):
+    def call(self, x):  # H x W x C in
+        # each branch H x W x filters; concatenated H x W x 4 filters
         return self.concat(
             [self.b1(x), self.b3(self.b3_reduce(x)), self.b5(self.b5_reduce(x)), self.pool_proj(self.pool(x))]
         )
@@ -125,7 +126,11 @@ def writeup_functional(filters: int = 16, num_blocks: int = 5) -> keras.Model:
 
 
 def counting_twin(model: keras.Model) -> keras.Model:
-    """A model the cost counter can read: the functional twin of a note's build, else the model."""
+    """A model the cost counter can read: the functional twin of a note's build, else the model.
+
+    Args:
+        model: any model.
+    """
     if isinstance(model, InceptionNet):
         return writeup_functional(filters=model.filters, num_blocks=model.num_blocks)
     return model

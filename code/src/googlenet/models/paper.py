@@ -48,7 +48,11 @@ PAPER_TABLE1: dict[str, tuple[int, int]] = {
 
 
 def table1_row(layer_name: str) -> str | None:
-    """The Table 1 row a GoogLeNet layer belongs to (auxiliary-head layers map to 'aux1'/'aux2')."""
+    """The Table 1 row a GoogLeNet layer belongs to (auxiliary-head layers map to 'aux1'/'aux2').
+
+    Args:
+        layer_name: a layer of :func:`googlenet`.
+    """
     for prefix, row in (
         ("conv1_", "conv1 7x7/2"),
         ("conv2_", "conv2 1x1 + 3x3"),
