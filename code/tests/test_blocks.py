@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from googlenet import blocks, cost
+from googlenet import blocks, cost, module_cost
 
 NAIVE = {"filters_1x1": 128, "filters_3x3": 192, "filters_5x5": 96}
 REDUCED = {
@@ -93,8 +93,8 @@ def test_branch_of():
 
 def test_multiplicities_matching_finds_the_slip():
     terms = {"a": 100, "b": 30, "c": 7}
-    found = cost.multiplicities_matching(terms, 137 + 30, tolerance=0)
+    found = module_cost.multiplicities_matching(terms, 137 + 30, tolerance=0)
     assert found[0] == {"a": 1, "b": 2, "c": 1}
     assert all(sum(c * terms[n] for n, c in f.items()) == 167 for f in found)
     with pytest.raises(ValueError, match="empty"):
-        cost.multiplicities_matching({}, 1, 0)
+        module_cost.multiplicities_matching({}, 1, 0)

@@ -4,7 +4,7 @@ import keras
 import pytest
 from keras import layers
 
-from googlenet import cost
+from googlenet import cost, module_cost
 from googlenet.models import improved, note, vgg
 
 
@@ -150,16 +150,16 @@ def test_module_closed_forms_match_built_models():
 
     widths = {"filters_1x1": 128, "filters_3x3": 192, "filters_5x5": 96}
     naive = blocks.single_block_model(blocks.naive_inception, name="n", **widths)
-    assert cost.total_macs(naive) == cost.naive_inception_macs(28, 28, 256, 128, 192, 96)
+    assert cost.total_macs(naive) == module_cost.naive_inception_macs(28, 28, 256, 128, 192, 96)
     for r in (16, 64):
         m = blocks.single_block_model(
             blocks.inception_module, name="m", reduce_3x3=r, reduce_5x5=r, pool_proj=64, **widths
         )
-        assert cost.total_macs(m) == cost.inception_macs(28, 28, 256, 128, r, 192, r, 96, 64)
+        assert cost.total_macs(m) == module_cost.inception_macs(28, 28, 256, 128, r, 192, r, 96, 64)
 
 
 def test_reduction_break_even_is_exact():
     # Chapter 4's module: 784 x (49,152 + 4,640 r) against the naive module's 784 x 1,089,536.
-    r = cost.reduction_break_even(28, 28, 256, 128, 192, 96, 64)
+    r = module_cost.reduction_break_even(28, 28, 256, 128, 192, 96, 64)
     assert r == pytest.approx((1_089_536 - 49_152) / 4_640)
     assert 224 < r < 225

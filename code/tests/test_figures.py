@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from googlenet import blocks, figures  # noqa: E402
+from googlenet import blocks, diagrams, figures  # noqa: E402
 
 
 def _texts(fig):
@@ -25,7 +25,7 @@ def test_module_diagram_shows_widths_shapes_and_costs():
         filters_5x5=96,
         pool_proj=64,
     )
-    text = _texts(figures.draw_inception_module(model, "m", title="example"))
+    text = _texts(diagrams.draw_inception_module(model, "m", title="example"))
     for expected in (
         "5x5 conv, 96",
         "1x1 conv, 64",
@@ -41,7 +41,7 @@ def test_module_diagram_shows_widths_shapes_and_costs():
 def test_module_diagram_rejects_unknown_module():
     model = blocks.single_block_model(blocks.naive_inception, name="m", filters_1x1=1, filters_3x3=1, filters_5x5=1)
     with pytest.raises(ValueError, match="no layers of a module named 'x'"):
-        figures.draw_inception_module(model, "x")
+        diagrams.draw_inception_module(model, "x")
 
 
 def test_training_curves_accepts_keras_and_book_histories():
@@ -61,3 +61,31 @@ def test_image_grid_captions_each_image_with_its_own_class():
         figures.image_grid(images, labels=[0, 1], class_names=("a", "b"))
     with pytest.raises(ValueError, match="not with titles"):
         figures.image_grid(images, ["x", "y", "z"], labels=[0, 1, 2], class_names=("a", "b", "c"))
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_network_diagram_draws_every_module_with_its_widths(fast):
+    from googlenet.models import improved, paper
+
+    def texts(fig):
+        return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+    model = paper.googlenet()
+    text = texts(diagrams.draw_network(model))
+    for name, (f1, r3, f3, r5, f5, pp) in paper.GOOGLENET_MODULES.items():
+        assert name in text
+        assert {f"1x1 {f1}", f"{r3} > 3x3 {f3}", f"{r5} > 5x5 {f5}", f"pool > {pp}"} <= set(text), name
+    assert "aux1:\n5x5/3 avg pool > 1x1 conv 128 > FC 1024 > dropout 70%" in text
+    assert "7x7x1024" in text and "conv1_7x7: conv 7x7/2, 64" in text
+    build = improved.improved_net(num_modules=6, aux_heads=True, fast=fast)
+    text = texts(diagrams.draw_network(build))
+    assert {"1", "6"} <= set(text) and "aux2:\nglobal avg pool > FC 128 > dropout 50%" in text
+    for i, widths in enumerate(improved.IMPROVED_WIDTHS[:6], start=1):
+        assert diagrams.module_widths_of(build, f"inception_{i}") == widths
+
+
+def test_network_diagram_refuses_a_model_without_modules():
+    from googlenet.models import plain
+
+    with pytest.raises(ValueError, match="no inception modules"):
+        diagrams.draw_network(plain.plain_conv_stack(depth=2, width=4, input_shape=(8, 8, 1)))

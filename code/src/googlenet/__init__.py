@@ -7,14 +7,16 @@ Importing it silences TensorFlow's start-up logging before TensorFlow loads (see
 * ``checks``: the argument checks every builder and command shares;
 * ``blocks``, ``fused``: the convolution unit and the inception modules, and their fused CPU twins;
 * ``models``: every network (plain stacks, the paper's GoogLeNet, the note's and the book's builds, VGG);
-* ``cost``: exact parameters and multiply-adds of built models;
+* ``cost``: exact parameters and multiply-adds of built models; ``module_cost``: the inception
+  modules' costs in closed form;
 * ``recipes``: everything that determines a training run, as data;
 * ``training``: pipelines, augmentation, schedules and the one training loop;
 * ``run_folder``, ``runs``: a run's folder, training it, resuming it, loading it back;
 * ``paths``: where the shipped results are; ``provenance``: commit, machine, versions, atomic JSON;
 * ``evaluate``: predictions, accuracy, confusion matrices, training curves;
 * ``stats``: paired tests of two classifiers on the same images (McNemar, bootstrap intervals);
-* ``ablation``: chapter 9's study; ``figures``: the book's plots;
+* ``ablation``: chapter 9's study; ``figures``: the book's plots; ``diagrams``: modules and
+  networks drawn from built models; ``receptive``: receptive fields of built models;
 * ``bench``, ``throughput``, ``profile``: the benchmark and what it measures.
 """
 
@@ -29,11 +31,14 @@ from . import (  # noqa: E402
     checks,
     cost,
     data,
+    diagrams,
     evaluate,
     figures,
     models,
+    module_cost,
     paths,
     provenance,
+    receptive,
     recipes,
     run_folder,
     runs,
@@ -48,11 +53,14 @@ __all__ = [
     "checks",
     "cost",
     "data",
+    "diagrams",
     "evaluate",
     "figures",
     "models",
+    "module_cost",
     "paths",
     "provenance",
+    "receptive",
     "recipes",
     "run_folder",
     "runs",
