@@ -164,3 +164,16 @@ def test_stratified_subset_is_balanced_and_reproducible():
     assert np.all(np.bincount(labels[a]) == 7)
     with pytest.raises(ValueError, match="only 50"):
         data.stratified_subset(labels, 51)
+
+
+def test_validation_split_is_disjoint_stratified_reproducible_and_complete():
+    labels = np.repeat(np.arange(10), 30).astype(np.uint8)
+    np.random.default_rng(3).shuffle(labels)
+    train, held = data.validation_split(labels, per_class=5)
+    assert len(held) == 50 and np.bincount(labels[held]).tolist() == [5] * 10
+    assert not set(train) & set(held) and len(train) + len(held) == len(labels)
+    assert (np.diff(train) > 0).all() and (np.diff(held) > 0).all()
+    again_train, again_held = data.validation_split(labels, per_class=5)
+    assert (again_held == held).all() and (again_train == train).all()
+    assert not (data.validation_split(labels, per_class=5, seed=1)[1] == held).all()
+    assert data.VALIDATION_PER_CLASS * data.NUM_CLASSES == 5_000

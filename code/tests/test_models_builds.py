@@ -59,6 +59,11 @@ def test_improved_net_options():
         ({"num_modules": 10}, "num_modules"),
         ({"width": 0}, "width"),
         ({"aux_heads": True}, "aux_heads"),
+        ({"aux_style": "big"}, "aux_style"),
+        ({"stem_stride": 3}, "stem_stride"),
+        ({"widths": ((8,) * 6,) * 3}, "widths must have 5 rows"),
+        ({"widths": ((8,) * 5,) * 5}, "rows of six widths"),
+        ({"widths": ((8, 8, 8, 8, 8, 0),) * 5}, "widths row entry"),
     ],
 )
 def test_improved_net_rejects_bad_arguments(kwargs, message):

@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from googlenet import data, recipes, runs
-from googlenet.models import improved
+from googlenet import data, recipes, splits
+from googlenet.models import improved, note
 
 
 def test_every_recipe_builds_and_records_its_builder():
@@ -19,7 +19,7 @@ def test_every_recipe_builds_and_records_its_builder():
 
 
 def test_unknown_recipe_lists_the_known_ones():
-    with pytest.raises(ValueError, match="unknown recipe 'bogus': choose one of deep, deep_aux"):
+    with pytest.raises(ValueError, match="unknown recipe 'bogus': choose one of aux_paper, constant_lr, deep"):
         recipes.get("bogus")
 
 
@@ -72,10 +72,10 @@ def test_training_subset_is_stratified_and_recorded():
     labels = np.repeat(np.arange(10), 7).astype(np.uint8)
     images = rng.integers(0, 256, size=(70, 28, 28), dtype=np.uint8)
     fashion = data.FashionMNIST(images, labels, images[:10], labels[:10], data.CLASS_NAMES, source=None)
-    x, y = runs.training_data(replace(recipes.IMPROVED, train_per_class=3), fashion)
+    x, y = splits.training_data(replace(recipes.IMPROVED, train_per_class=3), fashion)
     assert len(x) == 30 and np.bincount(y).tolist() == [3] * 10
     assert replace(recipes.IMPROVED, train_per_class=3).record()["train_per_class"] == 3
-    full_x, _ = runs.training_data(recipes.IMPROVED, fashion)
+    full_x, _ = splits.training_data(recipes.IMPROVED, fashion)
     assert len(full_x) == 70
 
 
@@ -84,3 +84,30 @@ def test_recipes_are_read_only_and_record_the_whole_model():
         recipes.IMPROVED.model_args["width"] = 3.0  # shared by every variant: must not change
     assert recipes.IMPROVED.record()["model_args"]["fast"] is True  # the builder's default, recorded too
     assert recipes.NO_AUGMENT.model_args == recipes.IMPROVED.model_args
+
+
+def test_the_recipes_own_ablations_build_what_they_say():
+    from googlenet import cost
+    from googlenet.models import vgg
+
+    base_macs = cost.total_macs(recipes.IMPROVED.build())
+    paper_heads = recipes.AUX_PAPER.build()
+    assert sorted(paper_heads.output_names) == ["aux1", "aux2", "main"]
+    assert tuple(paper_heads.get_layer("aux1_pool").output.shape[1:3]) == (1, 1)  # 5x5/3 on 7x7
+    assert paper_heads.get_layer("aux1_dropout").rate == 0.7 and paper_heads.get_layer("aux1_fc").units == 256
+    no_bn = recipes.NO_BN.build()
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in no_bn.layers)
+    assert cost.total_macs(no_bn) == base_macs  # same convolutions, only the normalisation gone
+    full = recipes.FULL_RES.build()
+    modules = [layer for layer in full.layers if isinstance(layer, keras.layers.Concatenate)]
+    assert len(modules) == 5 and all(tuple(layer.output.shape[1:3]) == (28, 28) for layer in modules)
+    assert recipes.CONSTANT_LR.schedule == "constant" and recipes.CONSTANT_LR.model_args == recipes.IMPROVED.model_args
+    equal = recipes.EQUAL_WIDTHS.build()
+    assert improved.module_widths(equal) == [4 * recipes.EQUAL_WIDTH_FILTERS] * 5
+    assert abs(cost.total_macs(equal) / base_macs - 1) < 0.05
+    shaped = recipes.VGG_SHAPED.build()
+    assert cost.conv_depth(shaped) == 12 >= cost.conv_depth(note.writeup_functional())
+    assert abs(cost.total_macs(shaped) / base_macs - 1) < 0.05
+    for other in (recipes.VGG_SHAPED_BASE_WIDTH - 1, recipes.VGG_SHAPED_BASE_WIDTH + 1):  # the nearest width
+        nearer = cost.total_macs(vgg.vgg_net(other, stages=4, convs_per_stage=3))
+        assert abs(nearer - base_macs) > abs(cost.total_macs(shaped) - base_macs)

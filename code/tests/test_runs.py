@@ -400,3 +400,19 @@ def test_cli_batch_larger_than_the_subset_is_refused_before_loading_data(tmp_pat
     )
     assert result.returncode == 2 and "--batch-size 64 is larger than the 20 training images" in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_a_run_with_validation_scores_held_out_images_and_records_them(tiny, tmp_path):
+    recipe = tiny_recipe(epochs=1, validation_per_class=1)
+    meta = runs.train_run(recipe, tmp_path / "v", tiny, progress=False, log=quiet)
+    assert meta["train_images"] == 30 and meta["run_config"]["validation_per_class"] == 1
+    held = json.loads((tmp_path / "v" / "validation_indices.json").read_text())
+    assert held == [int(i) for i in data.validation_split(tiny.y_train, per_class=1)[1]]
+    assert meta["validation"]["images"] == 10 and 0 <= meta["validation"]["accuracy"] <= 1
+    row = json.loads((tmp_path / "v" / HISTORY).read_text())[0]
+    assert {"val_loss", "val_accuracy", "test_loss", "test_accuracy"} <= set(row)
+    model = keras.models.load_model(tmp_path / "v" / MODEL)
+    assert meta["validation"]["accuracy"] == evaluate.accuracy(model, tiny.x_train[held], tiny.y_train[held])
+    # A run without validation cannot resume into this folder, nor this one into a full run's.
+    with pytest.raises(RunFolderError, match="validation_per_class: the folder has 1, the command gives None"):
+        run_folder.check_output_dir(tmp_path / "v", tiny_recipe(epochs=1))

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .checks import integer
-from .data import TRAIN_IMAGES, TRAIN_PER_CLASS
+from .data import TRAIN_IMAGES, TRAIN_PER_CLASS, VALIDATION_PER_CLASS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help=f"train on a stratified subset of this many images per class (1 to {TRAIN_PER_CLASS}) for a quick try",
+    )
+    train.add_argument(
+        "--validation",
+        action="store_true",
+        help=f"hold out {VALIDATION_PER_CLASS} training images per class and score them every epoch",
     )
     train.add_argument("--data-dir", default=None, help="folder with the Fashion-MNIST IDX files (optional)")
     train.add_argument("--no-progress", action="store_true", help="no per-step progress bar (one line per epoch)")
@@ -88,9 +93,10 @@ def _recipe(args):
         integer("--batch-size", args.batch_size, minimum=1, maximum=TRAIN_IMAGES)
     if args.seed is not None:
         integer("--seed", args.seed, minimum=0, maximum=recipes.MAX_SEED)
-    images = TRAIN_IMAGES
+    held_out = VALIDATION_PER_CLASS if args.validation else 0
+    images = TRAIN_IMAGES - 10 * held_out
     if args.train_per_class is not None:
-        integer("--train-per-class", args.train_per_class, minimum=1, maximum=TRAIN_PER_CLASS)
+        integer("--train-per-class", args.train_per_class, minimum=1, maximum=TRAIN_PER_CLASS - held_out)
         images = 10 * args.train_per_class
     batch_size = args.batch_size or base.batch_size
     if batch_size > images:
@@ -101,6 +107,7 @@ def _recipe(args):
         batch_size=batch_size,
         seed=base.seed if args.seed is None else args.seed,
         train_per_class=args.train_per_class,
+        validation_per_class=VALIDATION_PER_CLASS if args.validation else None,
     )
 
 

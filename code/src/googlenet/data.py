@@ -50,6 +50,10 @@ TRAIN_IMAGES = 60_000
 TRAIN_PER_CLASS = TRAIN_IMAGES // NUM_CLASSES
 TEST_IMAGES = 10_000
 """Images in the test set (1,000 per class)."""
+VALIDATION_PER_CLASS = 500
+"""Training images of each class held out for validation (5,000 in all) when a recipe asks for it."""
+VALIDATION_SEED = 0
+"""Seed of the held-out draw: every run with validation holds out the same 5,000 images."""
 
 # File stem -> (SHA-256 of the decompressed IDX payload, expected array shape).
 FILES: dict[str, tuple[str, tuple[int, ...]]] = {
@@ -256,3 +260,23 @@ def stratified_subset(labels: np.ndarray, per_class: int, seed: int = 0) -> np.n
             raise ValueError(f"class {cls} has only {len(members)} examples, asked for {per_class}")
         picks.append(rng.choice(members, size=per_class, replace=False))
     return np.sort(np.concatenate(picks))
+
+
+def validation_split(
+    labels: np.ndarray, per_class: int = VALIDATION_PER_CLASS, seed: int = VALIDATION_SEED
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split training indices into (train, validation): ``per_class`` images of every class held out.
+
+    The two index arrays are disjoint, sorted, cover every image, and depend only on ``labels``,
+    ``per_class`` and ``seed``. Settings are chosen on the validation images; the test set is
+    scored once, for the number a chapter reports.
+
+    Args:
+        labels: class index of every training image.
+        per_class: images of each class to hold out.
+        seed: seed of the draw.
+    """
+    held = stratified_subset(labels, per_class, seed)
+    keep = np.ones(len(labels), dtype=bool)
+    keep[held] = False
+    return np.flatnonzero(keep), held

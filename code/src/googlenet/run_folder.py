@@ -49,6 +49,7 @@ RESULT_KEYS: dict[str, object] = {
     "flip": True,
     "aux_weight": 0.3,
     "train_per_class": None,
+    "validation_per_class": None,
 }
 
 

@@ -9,6 +9,7 @@ checkpoint, so the result equals an uninterrupted run. The folder's rules are in
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -21,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import cost, run_folder
-from .data import FashionMNIST, stratified_subset
+from .data import VALIDATION_SEED, FashionMNIST
 from .evaluate import NOTE_TEST_ACCURACY, accuracy, first_epoch_reaching
 from .models.heads import has_auxiliary_heads, inference_model
 from .models.note import counting_twin
@@ -36,10 +37,10 @@ from .provenance import (
 )
 from .recipes import Recipe
 from .run_folder import CHECKPOINTS, HISTORY, METADATA, MODEL, STATE, FolderLock
+from .splits import Split, training_split
 from .training import Trainer, evaluation_dataset, learning_rate_for, reseed_generators, train_dataset
 
-SUBSET_SEED = 0
-"""Seed of the stratified draw when a recipe trains on ``train_per_class`` images per class."""
+VALIDATION_INDICES = "validation_indices.json"
 
 
 @dataclass(frozen=True)
@@ -85,19 +86,6 @@ def load_run(name: str | os.PathLike) -> Run:
     return Run(folder, metadata, history)
 
 
-def training_data(recipe: Recipe, data: FashionMNIST) -> tuple[np.ndarray, np.ndarray]:
-    """The images a recipe trains on: all of them, or its stratified ``train_per_class`` subset.
-
-    Args:
-        recipe: the run's recipe (its ``train_per_class`` decides).
-        data: the full data set.
-    """
-    if recipe.train_per_class is None:
-        return data.x_train, data.y_train
-    picks = stratified_subset(data.y_train, recipe.train_per_class, seed=SUBSET_SEED)
-    return data.x_train[picks], data.y_train[picks]
-
-
 def train_run(
     recipe: Recipe,
     out: str | os.PathLike,
@@ -120,10 +108,10 @@ def train_run(
         log: where progress lines go.
     """
     out = Path(out)
-    x_train, y_train = training_data(recipe, data)
-    if recipe.batch_size > len(x_train):
+    split = training_split(recipe, data)
+    if recipe.batch_size > len(split.x_train):
         raise run_folder.RunFolderError(
-            f"--batch-size {recipe.batch_size} is larger than the {len(x_train):,} training images"
+            f"--batch-size {recipe.batch_size} is larger than the {len(split.x_train):,} training images"
         )
     run_folder.check_output_dir(out, recipe, extend=extend)  # refuse before creating anything
     out.mkdir(parents=True, exist_ok=True)
@@ -137,10 +125,11 @@ def train_run(
         elif (out / METADATA).exists():  # extending a finished run: it is unfinished until it ends again
             (out / METADATA).unlink()
         (out / CHECKPOINTS).mkdir(exist_ok=True)
-        return _train(recipe, out, data, x_train, y_train, state, progress, stop_after, log)
+        return _train(recipe, out, data, split, state, progress, stop_after, log)
 
 
-def _train(recipe, out, data, x_train, y_train, state, progress, stop_after, log) -> dict:
+def _train(recipe, out, data, split: Split, state, progress, stop_after, log) -> dict:
+    x_train, y_train = split.x_train, split.y_train
     keras.utils.set_random_seed(recipe.seed)
     model = recipe.build()
     steps_per_epoch = int(np.ceil(len(x_train) / recipe.batch_size))
@@ -170,6 +159,7 @@ def _train(recipe, out, data, x_train, y_train, state, progress, stop_after, log
     this_call = {"git_commit": git_commit(), "machine": machine_description()}
 
     test_ds = evaluation_dataset(data.x_test, data.y_test)
+    val_ds = evaluation_dataset(split.x_val, split.y_val) if split.x_val is not None else None
     done_here = 0
     for epoch in range(start_epoch, recipe.epochs + 1):
         trainer.reset()
@@ -196,15 +186,15 @@ def _train(recipe, out, data, x_train, y_train, state, progress, stop_after, log
                 ]
                 bar.update(i, metrics)
         train_seconds = time.perf_counter() - t0
-        for images, labels in test_ds:
-            trainer.test_step(images, labels)
+        scores = {"val": trainer.score(val_ds)} if val_ds is not None else {}
+        scores["test"] = trainer.score(test_ds)
         previous_seconds += train_seconds
         row = {
             "epoch": epoch,
             "train_loss": float(trainer.train_loss.result()),
             "train_accuracy": float(trainer.train_accuracy.result()),
-            "test_loss": float(trainer.test_loss.result()),
-            "test_accuracy": float(trainer.test_accuracy.result()),
+            **{f"{part}_loss": loss for part, (loss, _) in scores.items()},
+            **{f"{part}_accuracy": accuracy for part, (_, accuracy) in scores.items()},
             "train_seconds": train_seconds,
             "train_seconds_total": previous_seconds,
             "images_per_second": len(x_train) / train_seconds,
@@ -215,7 +205,8 @@ def _train(recipe, out, data, x_train, y_train, state, progress, stop_after, log
         history.append(row)
         log(
             f"epoch {epoch}: train loss {row['train_loss']:.4f} acc {row['train_accuracy']:.4f} | "
-            f"test loss {row['test_loss']:.4f} acc {row['test_accuracy']:.4f} | "
+            + (f"val acc {row['val_accuracy']:.4f} | " if "val_accuracy" in row else "")
+            + f"test loss {row['test_loss']:.4f} acc {row['test_accuracy']:.4f} | "
             f"{row['images_per_second']:.0f} img/s"
         )
         prefix = checkpoint.write(str(out / CHECKPOINTS / f"epoch-{epoch:04d}"))
@@ -234,17 +225,11 @@ def _train(recipe, out, data, x_train, y_train, state, progress, stop_after, log
         if stop_after is not None and done_here >= stop_after and epoch < recipe.epochs:
             return {"interrupted_after_epoch": epoch}
 
-    return finalize(model, recipe, out, history, data, commit, train_images=len(x_train))
+    return finalize(model, recipe, out, history, data, commit, split)
 
 
 def finalize(
-    model: keras.Model,
-    recipe: Recipe,
-    out: Path,
-    history: list[dict],
-    data,
-    commit: str | None,
-    train_images: int,
+    model: keras.Model, recipe: Recipe, out: Path, history: list[dict], data, commit: str | None, split: Split
 ) -> dict:
     """Save the self-contained model, check it reloads and scores, and write the metadata.
 
@@ -255,12 +240,25 @@ def finalize(
         history: every epoch's row.
         data: the data set (its test images score the reloaded model).
         commit: the git commit that started the run.
-        train_images: how many training images each epoch used.
+        split: the images the run trained and validated on.
     """
     final = inference_model(model) if has_auxiliary_heads(model) else model
     save_model_atomic(final, out / MODEL)
     reloaded = keras.models.load_model(out / MODEL, safe_mode=True)
     test_accuracy = accuracy(reloaded, data.x_test, data.y_test)
+    train_images = len(split.x_train)
+    validation = None
+    if split.validation_indices is not None:
+        indices = [int(i) for i in split.validation_indices]
+        write_json_atomic(out / VALIDATION_INDICES, indices)
+        validation = {
+            "images": len(indices),
+            "per_class": recipe.validation_per_class,
+            "seed": VALIDATION_SEED,
+            "indices_file": VALIDATION_INDICES,
+            "indices_sha256": hashlib.sha256(json.dumps(indices).encode()).hexdigest(),
+            "accuracy": accuracy(reloaded, split.x_val, split.y_val),
+        }
     train_seconds = sum(row["train_seconds"] for row in history)
     reached = first_epoch_reaching(history, NOTE_TEST_ACCURACY)
     metadata = {
@@ -270,6 +268,7 @@ def finalize(
         "batch_size": recipe.batch_size,
         "seed": recipe.seed,
         "train_images": train_images,
+        "validation": validation,  # None: no images held out (the run trained on all it was given)
         "test_accuracy": test_accuracy,
         "best_epoch_test_accuracy": max(row["test_accuracy"] for row in history),
         "params": cost.total_params(final),

@@ -178,6 +178,18 @@ class Trainer:
         for metric in (self.train_loss, self.train_accuracy, self.test_loss, self.test_accuracy):
             metric.reset_state()
 
+    def score(self, dataset) -> tuple[float, float]:
+        """Loss and accuracy of the main head on a whole dataset (the evaluation metrics are reset first).
+
+        Args:
+            dataset: batches of (images, labels) as :func:`evaluation_dataset` makes them.
+        """
+        self.test_loss.reset_state()
+        self.test_accuracy.reset_state()
+        for images, labels in dataset:
+            self.test_step(images, labels)
+        return float(self.test_loss.result()), float(self.test_accuracy.result())
+
 
 def _all_layers(model: keras.Model):
     for layer in model.layers:

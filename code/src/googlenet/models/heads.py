@@ -76,7 +76,16 @@ def has_auxiliary_heads(model: keras.Model) -> bool:
     return bool(outputs) and len(outputs) > 1
 
 
-def paper_aux_head(x, num_classes: int, name: str, *, batch_norm: bool = False, dropout: float = 0.7):
+def paper_aux_head(
+    x,
+    num_classes: int,
+    name: str,
+    *,
+    batch_norm: bool = False,
+    dropout: float = 0.7,
+    conv_filters: int = 128,
+    units: int = 1024,
+):
     """The GoogLeNet paper's auxiliary classifier (section 5), on a 14x14 map at 224x224 input.
 
     5x5/3 average pool -> 1x1 convolution with 128 filters -> fully connected 1024 with ReLU ->
@@ -87,12 +96,14 @@ def paper_aux_head(x, num_classes: int, name: str, *, batch_norm: bool = False, 
         num_classes: classes of its linear classifier.
         name: prefix of its layers (``aux1``).
         batch_norm: batch-normalise its convolution (torchvision) instead of conv + ReLU.
-        dropout: fraction of the 1024 units dropped while training (the paper: 0.7).
+        dropout: fraction of the fully connected units dropped while training (the paper: 0.7).
+        conv_filters: filters of the 1x1 convolution (the paper: 128).
+        units: width of the fully connected layer (the paper: 1024).
     """
     x = layers.AveragePooling2D(5, strides=3, padding="valid", name=f"{name}_pool")(x)  # 4 x 4 x C
-    x = conv_unit(x, 128, 1, name=f"{name}_conv", batch_norm=batch_norm)  # 4 x 4 x 128
+    x = conv_unit(x, conv_filters, 1, name=f"{name}_conv", batch_norm=batch_norm)  # 4 x 4 x 128
     x = layers.Flatten(name=f"{name}_flatten")(x)  # 2048
-    x = layers.Dense(1024, activation="relu", name=f"{name}_fc")(x)  # 1024
+    x = layers.Dense(units, activation="relu", name=f"{name}_fc")(x)  # 1024
     x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
     return layers.Dense(num_classes, name=f"{name}_logits")(x)  # num_classes
 

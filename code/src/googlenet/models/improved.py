@@ -13,9 +13,9 @@ import keras
 from keras import layers
 
 from ..blocks import conv_unit, inception_from_widths
-from ..checks import fraction, integer, positive_int, positive_scale
+from ..checks import choice, fraction, integer, positive_int, positive_ints, positive_scale
 from ..data import INPUT_SHAPE, NUM_CLASSES
-from .heads import MAIN, gap_aux_head
+from .heads import MAIN, gap_aux_head, paper_aux_head
 
 # Widths per module (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj) at scale 1.0:
 # GoogLeNet's 3a, 3b, 4a, 4b, 4c, 4d, 4e, 5a, 5b divided by 4 (rounded).
@@ -49,6 +49,11 @@ def improved_net(
     stem_filters: int = 32,
     bn_momentum: float = 0.9,
     fast: bool = True,
+    aux_style: str = "gap",
+    batch_norm: bool = True,
+    stem_stride: int = 2,
+    module_pools: bool = True,
+    widths: tuple[tuple[int, int, int, int, int, int], ...] | None = None,
     name: str = "improved_googlenet",
 ) -> keras.Model:
     """The book's reduced GoogLeNet for 28x28 inputs.
@@ -70,6 +75,14 @@ def improved_net(
             that move fast early in a short run.
         fast: the fused layers of :mod:`googlenet.fused` (same function, quicker on a CPU);
             ``False`` builds the plain ones.
+        aux_style: ``"gap"`` (the book's small heads) or ``"paper"`` (the paper's head scaled by
+            four: 5x5/3 average pool, 1x1 convolution with 32 filters, 256 units, 70% dropout).
+        batch_norm: batch-normalised convolutions; ``False`` gives convolution + bias + ReLU, the
+            2014 setting (and no fused layers).
+        stem_stride: 2 (the book: modules from 14x14) or 1 (modules from 28x28, as in the note).
+        module_pools: the max pools between modules (after modules 2 and 7); ``False`` keeps every
+            module at the stem's resolution, as the note does.
+        widths: a width table to use instead of :data:`IMPROVED_WIDTHS` (same six columns).
         name: the model's name.
     """
     integer("num_modules", num_modules, minimum=1, maximum=len(IMPROVED_WIDTHS))
@@ -81,24 +94,37 @@ def improved_net(
         )
     fraction("dropout", dropout)
     positive_int("stem_filters", stem_filters)
+    choice("aux_style", aux_style, ("gap", "paper"))
+    choice("stem_stride", stem_stride, (1, 2))
+    table = IMPROVED_WIDTHS if widths is None else tuple(tuple(positive_ints("widths row", row)) for row in widths)
+    if len(table) < num_modules or any(len(row) != 6 for row in table):
+        raise ValueError(f"widths must have {num_modules} rows of six widths, got {len(table)} rows")
+    fast = fast and batch_norm
 
     def scaled(n: int) -> int:
         return max(1, round(n * width))
 
     inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")  # 28 x 28 x 1, pixels 0-255
     x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
-    unit = {"batch_norm": True, "bn_momentum": bn_momentum, "fast": fast}
+    unit = {"batch_norm": batch_norm, "bn_momentum": bn_momentum, "fast": fast}
     x = conv_unit(x, stem_filters, 3, name="stem_conv1", **unit)  # 28 x 28 x 32
-    x = conv_unit(x, scaled(64), 3, strides=2, name="stem_conv2", **unit)  # 14 x 14 x 64
+    x = conv_unit(x, scaled(64), 3, strides=stem_stride, name="stem_conv2", **unit)  # 14 x 14 x 64
     aux = []
     # modules 1-2: 14 x 14 x 64, 120; pool -> 7 x 7; modules 3-7: 7 x 7 x 128, 128, 128, 132, 208;
     # (9 modules) pool -> 4 x 4; modules 8-9: 4 x 4 x 208, 256.
-    for i, widths in enumerate(IMPROVED_WIDTHS[:num_modules], start=1):
-        x = inception_from_widths(x, tuple(scaled(w) for w in widths), name=f"inception_{i}", **unit)
-        if i in POOL_AFTER_MODULES and i < num_modules:
+    for i, row in enumerate(table[:num_modules], start=1):
+        x = inception_from_widths(x, tuple(scaled(w) for w in row), name=f"inception_{i}", **unit)
+        if module_pools and i in POOL_AFTER_MODULES and i < num_modules:
             x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool_{i}")(x)
         if aux_heads and i in AUX_AFTER_MODULES:
-            aux.append(gap_aux_head(x, NUM_CLASSES, f"aux{len(aux) + 1}", units=scaled(AUX_UNITS), dropout=AUX_DROPOUT))
+            head = f"aux{len(aux) + 1}"
+            if aux_style == "paper":  # the paper's head, widths divided by four like the modules'
+                logits = paper_aux_head(
+                    x, NUM_CLASSES, head, batch_norm=batch_norm, dropout=0.7, conv_filters=scaled(32), units=scaled(256)
+                )  # on 7 x 7: the 5x5/3 pool leaves 1 x 1
+                aux.append(layers.Identity(name=head)(logits))
+            else:
+                aux.append(gap_aux_head(x, NUM_CLASSES, head, units=scaled(AUX_UNITS), dropout=AUX_DROPOUT))
     x = layers.GlobalAveragePooling2D(name="gap")(x)  # channels of the last module
     x = layers.Dropout(dropout, name="dropout")(x)
     main = layers.Dense(NUM_CLASSES, name=MAIN)(x)  # 10
