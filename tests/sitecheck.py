@@ -128,6 +128,8 @@ def check_site(html_dir: Path, toc_file: Path, screenshot_dir: Path | None = Non
             page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
             failed: list[str] = []
             page.on("requestfailed", lambda req, failed=failed: failed.append(req.url))
+            missing: list[str] = []  # answered, but with an error (a 404 for a favicon, a script...)
+            page.on("response", lambda res, missing=missing: missing.append(res.url) if res.status >= 400 else None)
             outside.clear()
             response = page.goto(base + page_path, wait_until="load")
             if response is None or response.status != 200:
@@ -163,6 +165,8 @@ def check_site(html_dir: Path, toc_file: Path, screenshot_dir: Path | None = Non
                 report.problems.append(f"{page_path}: request left 127.0.0.1: {url}")
             for url in sorted(set(failed) - set(outside)):
                 report.problems.append(f"{page_path}: request failed: {url}")
+            for url in sorted(set(missing)):
+                report.problems.append(f"{page_path}: HTTP error for {url}")
             links = page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
             for url in sorted(set(links)):
                 problem = _check_link(base, url)

@@ -48,3 +48,20 @@ def test_load_run_checks_the_folder_against_the_study(tmp_path, monkeypatch):
     (folder / "metadata.json").write_text(json.dumps({"config": "wide", "seed": 0, "epochs": 4, "test_accuracy": 0.9}))
     loaded = ablation.load_study_run(run)
     assert loaded["test_accuracy"] == 0.9 and [r["epoch"] for r in loaded["history"]] == [1, 2, 3, 4]
+
+
+def test_budget_runs_hold_out_the_validation_images():
+    run = ablation.BUDGET_RUNS[0]
+    assert run.command() == (
+        "python -m googlenet train --config improved --epochs 15 --seed 0 --validation --out results/improved_val_15ep"
+    )
+    assert run.recipe().validation_per_class == 500 and run.recipe().epochs == 15
+    assert [r.epochs for r in ablation.BUDGET_RUNS] == [15, 10, 6, 4]
+
+
+def test_choose_budget_keeps_the_shortest_schedule_within_tolerance():
+    assert ablation.choose_budget({15: 0.938, 10: 0.936, 6: 0.934, 4: 0.930}) == 10
+    assert ablation.choose_budget({15: 0.938, 10: 0.936, 6: 0.935}, tolerance=0.003) == 6
+    assert ablation.choose_budget({15: 0.930, 10: 0.940}) == 10  # longer is not always better
+    with pytest.raises(ValueError, match="at least two"):
+        ablation.choose_budget({15: 0.9})

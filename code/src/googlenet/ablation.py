@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from . import recipes
+from .data import VALIDATION_PER_CLASS
 from .runs import load_run
 
 # Every run of the study trains for this many epochs (see chapter 9 for why).
@@ -28,16 +29,20 @@ class Ablation:
     seed: int
     label: str
     change: str
+    epochs: int = EPOCHS
+    validation: bool = False  # 5,000 training images held out (``--validation``)
 
     def recipe(self) -> recipes.Recipe:
-        """The registered recipe with this run's budget and seed."""
-        return replace(recipes.get(self.config), epochs=EPOCHS, seed=self.seed)
+        """The registered recipe with this run's budget, seed and data split."""
+        held_out = VALIDATION_PER_CLASS if self.validation else None
+        return replace(recipes.get(self.config), epochs=self.epochs, seed=self.seed, validation_per_class=held_out)
 
     def command(self) -> str:
         """The command line that (re)makes this run from the repository root."""
         return (
-            f"python -m googlenet train --config {self.config} --epochs {EPOCHS} --seed {self.seed} "
-            f"--out results/{self.run}"
+            f"python -m googlenet train --config {self.config} --epochs {self.epochs} --seed {self.seed} "
+            + ("--validation " if self.validation else "")
+            + f"--out results/{self.run}"
         )
 
 
@@ -54,6 +59,13 @@ ABLATIONS: tuple[Ablation, ...] = (
 
 BASELINE_CONFIG = "improved"
 
+# Issue 22's design, with 5,000 validation images held out. First the budget: the improved build
+# under cosine schedules of several lengths, seed 0; the budget is chosen on validation accuracy.
+BUDGET_RUNS: tuple[Ablation, ...] = tuple(
+    Ablation(f"improved_val_{e}ep", "improved", 0, f"improved, {e} epochs", f"cosine schedule over {e} epochs", e, True)
+    for e in (15, 10, 6, 4)
+)
+
 
 def load_study_run(ablation: Ablation) -> dict:
     """The run's metadata with its per-epoch ``history`` attached, checked against ``ablation``.
@@ -67,7 +79,7 @@ def load_study_run(ablation: Ablation) -> dict:
         run = load_run(ablation.run)
     except FileNotFoundError as error:
         raise FileNotFoundError(f"{error}; make the run with `{ablation.command()}`") from error
-    expected = {"config": ablation.config, "seed": ablation.seed, "epochs": EPOCHS}
+    expected = {"config": ablation.config, "seed": ablation.seed, "epochs": ablation.epochs}
     found = {key: run.metadata.get(key) for key in expected}
     if found != expected:
         raise ValueError(
@@ -90,3 +102,21 @@ def seed_noise(accuracies: Sequence[float]) -> dict[str, float]:
         "std": statistics.stdev(accuracies),
         "spread": max(accuracies) - min(accuracies),
     }
+
+
+def choose_budget(validation_accuracy: dict[int, float], tolerance: float = 0.003) -> int:
+    """The shortest budget whose final validation accuracy is within ``tolerance`` of the longest's.
+
+    Issue 22's rule for the study's budget: train the baseline under cosine schedules of several
+    lengths, and keep the shortest that loses at most ``tolerance`` (a fraction: 0.003 is 0.3
+    points) of validation accuracy against the longest schedule.
+
+    Args:
+        validation_accuracy: final validation accuracy (a fraction) by number of epochs.
+        tolerance: the largest loss accepted, as a fraction.
+    """
+    if len(validation_accuracy) < 2:
+        raise ValueError(f"need at least two budgets to choose between, got {sorted(validation_accuracy)}")
+    longest = max(validation_accuracy)
+    good = [e for e, acc in validation_accuracy.items() if acc >= validation_accuracy[longest] - tolerance]
+    return min(good)

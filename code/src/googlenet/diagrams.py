@@ -143,7 +143,8 @@ def _head_description(model: keras.Model, head: str) -> str:
         parts.append(f"FC {names[f'{head}_fc'].units}")
     if f"{head}_dropout" in names:
         parts.append(f"dropout {names[f'{head}_dropout'].rate:.0%}")
-    return f"{head}: " + " > ".join(parts)
+    lines = [" > ".join(parts[i : i + 2]) for i in range(0, len(parts), 2)]  # two steps a line
+    return f"{head}:\n" + "\n> ".join(lines)
 
 
 def _rows(model: keras.Model) -> list[tuple[str, str, str, str | None]]:
@@ -202,26 +203,26 @@ def draw_network(model: keras.Model, title: str | None = None) -> plt.Figure:
     rows = _rows(model)
     if not any(kind == "module" for kind, *_ in rows):
         raise ValueError(f"model {model.name!r} has no inception modules (Concatenate layers) to draw")
-    fig, ax = plt.subplots(figsize=(9.6, 0.34 * len(rows) + 0.9))
+    fig, ax = plt.subplots(figsize=(7.8, 0.34 * len(rows) + 0.9))
     ax.set_xlim(0, 10)
     ax.set_ylim(len(rows) - 0.4, -1.0)
     ax.axis("off")
     box = {"boxstyle": "round,pad=0.22", "edgecolor": "#555555", "linewidth": 0.6}
     ax.text(0.0, -0.75, "stage", fontsize=9, style="italic")
-    ax.text(0.6, -0.35, "module branches: #1x1 | #3x3 reduce > #3x3 | #5x5 reduce > #5x5 | pool > proj", fontsize=8)
-    ax.text(6.2, -0.75, "output", fontsize=9, style="italic")
+    ax.text(0.55, -0.35, "module branches: #1x1 | #3x3 reduce > #3x3 | #5x5 reduce > #5x5 | pool > proj", fontsize=8)
+    ax.text(6.45, -0.75, "output", fontsize=9, style="italic")
     for y, (kind, label, shape, head) in enumerate(rows):
         if kind == "module":
             f1, r3, f3, r5, f5, pp = module_widths_of(model, label)
             ax.text(0.0, y, label.replace("inception_", ""), ha="left", va="center", fontsize=10, weight="bold")
             texts = (f"1x1 {f1}", f"{r3} > 3x3 {f3}", f"{r5} > 5x5 {f5}", f"pool > {pp}")
             for b, (text, colour) in enumerate(zip(texts, _MODULE_BRANCH_COLOURS, strict=True)):
-                ax.text(0.6 + 1.38 * b, y, text, ha="left", va="center", fontsize=9, bbox={**box, "facecolor": colour})
+                ax.text(0.55 + 1.5 * b, y, text, ha="left", va="center", fontsize=9, bbox={**box, "facecolor": colour})
         else:
             ax.text(0.0, y, label, ha="left", va="center", fontsize=9, bbox={**box, "facecolor": _KIND_COLOURS[kind]})
-        ax.text(6.2, y, shape, ha="left", va="center", fontsize=9, color="#222222")
+        ax.text(6.45, y, shape, ha="left", va="center", fontsize=9, color="#222222")
         if head:
-            ax.text(7.2, y, head.replace(": ", ":\n", 1), ha="left", va="center", fontsize=8, color="#8a4500")
+            ax.text(7.7, y, head, ha="left", va="center", fontsize=7.5, color="#8a4500")
     if title:
         ax.set_title(title, fontsize=11)
     fig.tight_layout()
