@@ -33,3 +33,17 @@ def test_metadata_accuracy_is_what_the_saved_model_scores(name, fashion_mnist):
     assert cost.total_macs(counting_twin(model)) == run.metadata["multiply_adds"]
     assert len(run.history) == run.metadata["epochs"]
     assert np.isclose(run.history[-1]["test_accuracy"], run.metadata["test_accuracy"], atol=1e-6)
+
+
+def test_the_study_budget_is_what_the_rule_picks_from_the_shipped_budget_runs():
+    accuracy = {r.epochs: runs.load_run(r.run).metadata["validation"]["accuracy"] for r in ablation.BUDGET_RUNS}
+    assert ablation.choose_budget(accuracy) == ablation.STUDY_EPOCHS
+
+
+def test_every_validation_run_holds_out_the_same_images():
+    study = [*ablation.BUDGET_RUNS, *ablation.VALIDATION_STUDY]
+    assert {a.run for a in study} <= set(SHIPPED)
+    hashes = {runs.load_run(a.run).metadata["validation"]["indices_sha256"] for a in study}
+    assert len(hashes) == 1
+    for a in study:
+        assert runs.load_run(a.run).metadata["run_config"] == a.recipe().record()
