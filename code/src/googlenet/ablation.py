@@ -78,6 +78,7 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
     _study("improved_val_15ep", "improved", 0, "improved, seed 0", "the book's build (baseline)"),
     _study("improved_val_15ep_seed1", "improved", 1, "improved, seed 1", "baseline, another seed"),
     _study("improved_val_15ep_seed2", "improved", 2, "improved, seed 2", "baseline, another seed"),
+    _study("no_bn_val_15ep", "no_bn", 0, "no batch norm", "convolution + bias + ReLU, no batch normalisation"),
 )
 
 
