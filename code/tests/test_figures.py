@@ -15,16 +15,7 @@ def _texts(fig):
 
 
 def test_module_diagram_shows_widths_shapes_and_costs():
-    model = blocks.single_block_model(
-        blocks.inception_module,
-        name="m",
-        filters_1x1=128,
-        reduce_3x3=64,
-        filters_3x3=192,
-        reduce_5x5=64,
-        filters_5x5=96,
-        pool_proj=64,
-    )
+    model = blocks.single_block_model(blocks.inception_from_widths, name="m", widths=(128, 64, 192, 64, 96, 64))
     text = _texts(diagrams.draw_inception_module(model, "m", title="example"))
     for expected in (
         "5x5 conv, 96",

@@ -28,17 +28,7 @@ def test_strides_multiply_and_widen_later_fields():
 
 
 def test_a_module_sees_as_far_as_its_widest_branch():
-    model = blocks.single_block_model(
-        blocks.inception_module,
-        input_shape=(16, 16, 8),
-        name="m",
-        filters_1x1=2,
-        reduce_3x3=2,
-        filters_3x3=2,
-        reduce_5x5=2,
-        filters_5x5=2,
-        pool_proj=2,
-    )
+    model = blocks.single_block_model(blocks.inception_from_widths, (16, 16, 8), "m", widths=(2,) * 6)
     fields = receptive.receptive_fields(model)
     assert fields["m_1x1"].square == 1 and fields["m_3x3"].square == 3 and fields["m_pool_proj"].square == 3
     assert fields["m_5x5"].square == 5 and fields["m"].square == 5

@@ -72,10 +72,11 @@ def test_training_subset_is_stratified_and_recorded():
     labels = np.repeat(np.arange(10), 7).astype(np.uint8)
     images = rng.integers(0, 256, size=(70, 28, 28), dtype=np.uint8)
     fashion = data.FashionMNIST(images, labels, images[:10], labels[:10], data.CLASS_NAMES, source=None)
-    x, y = splits.training_data(replace(recipes.IMPROVED, train_per_class=3), fashion)
+    subset = splits.training_split(replace(recipes.IMPROVED, train_per_class=3), fashion)
+    x, y = subset.x_train, subset.y_train
     assert len(x) == 30 and np.bincount(y).tolist() == [3] * 10
     assert replace(recipes.IMPROVED, train_per_class=3).record()["train_per_class"] == 3
-    full_x, _ = splits.training_data(recipes.IMPROVED, fashion)
+    full_x = splits.training_split(recipes.IMPROVED, fashion).x_train
     assert len(full_x) == 70
 
 

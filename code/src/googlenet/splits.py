@@ -45,14 +45,3 @@ def training_split(recipe: Recipe, data: FashionMNIST) -> Split:
         train_idx = train_idx[stratified_subset(data.y_train[train_idx], recipe.train_per_class, seed=SUBSET_SEED)]
     x_val, y_val = (data.x_train[val_idx], data.y_train[val_idx]) if val_idx is not None else (None, None)
     return Split(data.x_train[train_idx], data.y_train[train_idx], val_idx, x_val, y_val)
-
-
-def training_data(recipe: Recipe, data: FashionMNIST) -> tuple[np.ndarray, np.ndarray]:
-    """The training images and labels of :func:`training_split` (without the validation part).
-
-    Args:
-        recipe: the run's recipe.
-        data: the full data set.
-    """
-    split = training_split(recipe, data)
-    return split.x_train, split.y_train
