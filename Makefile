@@ -39,10 +39,12 @@ book: $(STAMP)
 
 test: lint unit notebooks site browser
 
-# One ruff configuration (ruff.toml) for the package, the tests, the extension and the chapters.
+# One ruff configuration (ruff.toml) for the package, the tests, the extension and the chapters;
+# the GitHub workflow checked by jactionlint (with shellcheck on its run: steps; Debian's shellcheck).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/jactionlint --shellcheck=$$(command -v shellcheck || { echo "error: shellcheck not found; apt-get install shellcheck" >&2; exit 2; }) .github/workflows/*.yml
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest code/tests

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from googlenet import ablation, recipes
@@ -65,3 +66,32 @@ def test_choose_budget_keeps_the_shortest_schedule_within_tolerance():
     assert ablation.choose_budget({15: 0.930, 10: 0.940}) == 10  # longer is not always better
     with pytest.raises(ValueError, match="at least two"):
         ablation.choose_budget({15: 0.9})
+
+
+def test_every_claim_compares_two_known_recipes_once():
+    assert len({c.key for c in ablation.CLAIMS}) == len(ablation.CLAIMS)
+    for claim in ablation.CLAIMS:
+        assert {claim.better, claim.worse} <= set(recipes.RECIPES) and claim.better != claim.worse
+        assert claim.source in {"note", "paper", "recipe"}
+
+
+def test_judge_uses_every_seed_and_pairs_the_seed_0_runs():
+    study = [
+        ablation.Ablation("b1", "improved", 1, "b", "baseline seed 1", 15, True),
+        ablation.Ablation("b0", "improved", 0, "b", "baseline", 15, True),
+        ablation.Ablation("w0", "wide", 0, "w", "wide", 15, True),
+    ]
+    right, wrong = np.ones(100, bool), np.zeros(100, bool)
+    half = np.arange(100) < 50
+    claim = next(c for c in ablation.CLAIMS if c.key == "filters")  # wide beats improved
+    result = ablation.judge(claim, {"w0": right, "b0": half, "b1": wrong}, study)
+    assert (result["seeds_a"], result["seeds_b"]) == (1, 2)
+    assert (result["only_a"], result["only_b"]) == (50, 0)  # McNemar on w0 against b0, not b1
+    assert result["effect"] == pytest.approx(100 - 25)  # against the mean of b0 (50%) and b1 (0%)
+    assert [a.run for a in ablation.runs_of("improved", study)] == ["b0", "b1"]
+
+
+def test_a_claim_without_its_seed_0_run_says_how_to_make_it():
+    study = [ablation.Ablation("b1", "improved", 1, "b", "baseline seed 1", 15, True)]
+    with pytest.raises(ValueError, match="--config improved --epochs 15 --seed 0 --validation"):
+        ablation.runs_of("improved", study)

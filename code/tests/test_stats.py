@@ -89,3 +89,43 @@ def test_detectable_difference():
     assert stats.detectable_difference(400, 10_000) == pytest.approx(0.392)
     with pytest.raises(ValueError, match="discordant"):
         stats.detectable_difference(-1, 10)
+
+
+def test_seed_bootstrap_with_one_run_each_is_the_paired_bootstrap():
+    rng = np.random.default_rng(3)
+    a, b = rng.random(500) < 0.9, rng.random(500) < 0.85
+    one = stats.bootstrap_seed_difference([a], [b], draws=300, seed=4)
+    paired = stats.bootstrap_difference(a, b, draws=300, seed=4)
+    assert (one.estimate, one.low, one.high) == pytest.approx((paired.estimate, paired.low, paired.high), abs=1e-12)
+
+
+def test_seed_bootstrap_widens_with_disagreeing_seeds_and_centres_on_the_means():
+    rng = np.random.default_rng(5)
+    base = rng.random(2000) < 0.9
+    # Recipe A: two seeds 4 points apart (one better, one worse than B); recipe B: one run.
+    good, bad = base | (rng.random(2000) < 0.4), base & (rng.random(2000) < 0.96)
+    seeded = stats.bootstrap_seed_difference([good, bad], [base], draws=400)
+    assert seeded.estimate == pytest.approx((good.mean() + bad.mean()) / 2 - base.mean())
+    images_only = stats.bootstrap_difference(good, base, draws=400)
+    assert seeded.high - seeded.low > 2 * (images_only.high - images_only.low)
+
+
+def test_seeded_comparison_pairs_the_first_runs_for_mcnemar():
+    a = np.array([True] * 60 + [False] * 40)
+    b = np.array([True] * 40 + [False] * 60)
+    result = stats.seeded_comparison([a, a], [b], draws=300)
+    assert (result["only_a"], result["only_b"], result["seeds_a"], result["seeds_b"]) == (20, 0, 2, 1)
+    assert result["effect"] == pytest.approx(20.0) and result["verdict"] == "supported"
+
+
+@pytest.mark.parametrize(
+    ("runs_a", "runs_b", "message"),
+    [
+        ([], [[True]], "at least one run"),
+        ([[True, False], [True]], [[True, True]], "different numbers"),
+        ([[True, False]], [[True]], "different images"),
+    ],
+)
+def test_seed_bootstrap_refuses_bad_runs(runs_a, runs_b, message):
+    with pytest.raises(ValueError, match=message):
+        stats.bootstrap_seed_difference(runs_a, runs_b)

@@ -12,7 +12,9 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from . import recipes
+import numpy as np
+
+from . import recipes, stats
 from .data import VALIDATION_PER_CLASS
 from .runs import load_run
 
@@ -80,6 +82,67 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
     _study("improved_val_15ep_seed2", "improved", 2, "improved, seed 2", "baseline, another seed"),
     _study("no_bn_val_15ep", "no_bn", 0, "no batch norm", "convolution + bias + ReLU, no batch normalisation"),
 )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim that one recipe beats another, who makes it, and the two recipes it compares."""
+
+    key: str
+    text: str
+    source: str  # "note" (the study note), "paper" (GoogLeNet's), or "recipe" (the book's own build)
+    better: str  # the recipe the claim says is more accurate
+    worse: str
+
+
+# Every claim chapter 9 judges, in the order it discusses them.
+CLAIMS: tuple[Claim, ...] = (
+    Claim("filters", "(a) too few filters: wider branches help", "note", "wide", "improved"),
+    Claim("modules", "(b) too few modules: nine modules help", "note", "deep", "improved"),
+    Claim("vgg", "VGG beats inception at equal cost (the note's builds)", "note", "vgg", "improved"),
+    Claim("vgg_shaped", "a VGG-shaped net beats inception at equal cost", "note", "vgg_shaped", "improved"),
+    Claim("augment", "augmentation helps", "note", "improved", "no_augment"),
+    Claim("aux", "auxiliary heads help a nine-module build", "paper", "deep_aux", "deep"),
+    Claim("aux_paper", "the paper's auxiliary heads help a nine-module build", "paper", "aux_paper", "deep"),
+    Claim("bn", "batch normalisation helps", "recipe", "improved", "no_bn"),
+    Claim("stem", "the stride-2 stem helps", "recipe", "improved", "full_res"),
+    Claim("cosine", "cosine decay beats a constant learning rate", "recipe", "improved", "constant_lr"),
+    Claim("proportions", "GoogLeNet's widths beat equal widths at equal cost", "recipe", "improved", "equal_widths"),
+)
+
+
+def runs_of(config: str, study: Sequence[Ablation]) -> list[Ablation]:
+    """The study's runs of one recipe, the seed-0 run first (the one a paired test pairs).
+
+    Args:
+        config: a recipe name.
+        study: the runs to choose from (for instance :data:`VALIDATION_STUDY`).
+    """
+    found = sorted((a for a in study if a.config == config), key=lambda a: a.seed)
+    if not found or found[0].seed != 0:
+        raise ValueError(f"the study has no seed-0 run of {config!r}: make it with `{_planned(config).command()}`")
+    return found
+
+
+def _planned(config: str) -> Ablation:
+    return _study(f"{config}_val_{STUDY_EPOCHS}ep", config, 0, config, recipes.get(config).description)
+
+
+def judge(claim: Claim, correct: dict[str, np.ndarray], study: Sequence[Ablation], seed: int = 0) -> dict:
+    """The paired verdict on one claim from every seed of its two recipes in ``study``.
+
+    Args:
+        claim: the claim to judge.
+        correct: per run folder name, per test image whether that run's model was right.
+        study: the runs available (the seed-0 run of each recipe is required).
+        seed: seed of the bootstrap resampling.
+
+    Returns :func:`googlenet.stats.seeded_comparison`'s dict (effect in points, interval, McNemar
+    on the two seed-0 runs, verdict, seeds per recipe).
+    """
+    better = [correct[a.run] for a in runs_of(claim.better, study)]
+    worse = [correct[a.run] for a in runs_of(claim.worse, study)]
+    return stats.seeded_comparison(better, worse, seed=seed)
 
 
 def load_study_run(ablation: Ablation) -> dict:

@@ -133,6 +133,48 @@ def bootstrap_difference(correct_a, correct_b, draws: int = 2000, level: float =
     return _interval(difference.mean(), difference[index].mean(axis=1), level)
 
 
+def _runs(name: str, runs) -> list[np.ndarray]:
+    arrays = [_correct(f"{name}[{i}]", r) for i, r in enumerate(runs)]
+    if not arrays:
+        raise ValueError(f"{name} must hold at least one run's per-image results")
+    if len({a.size for a in arrays}) != 1:
+        raise ValueError(f"the runs in {name} were scored on different numbers of images")
+    return arrays
+
+
+def bootstrap_seed_difference(runs_a, runs_b, draws: int = 2000, level: float = 0.95, seed: int = 0) -> Interval:
+    """Mean accuracy of recipe A's runs minus recipe B's, resampling test images *and* seeds.
+
+    Each draw resamples the test images (the same images for every run) and, within each
+    recipe, its runs with replacement; the difference of the two recipes' mean accuracies on
+    that draw is one bootstrap sample. A recipe with one run contributes only the image noise,
+    so with one run each this is :func:`bootstrap_difference` (the same resamples, the same
+    interval); more seeds add the run-to-run noise the recipe's verdict must also beat.
+
+    Args:
+        runs_a: per run of recipe A (one per seed), per image whether it was right.
+        runs_b: the same for recipe B, scored on the same images.
+        draws: bootstrap resamples.
+        level: coverage of the interval.
+        seed: seed of the resampling.
+    """
+    a, b = _runs("runs_a", runs_a), _runs("runs_b", runs_b)
+    if a[0].size != b[0].size:
+        raise ValueError(f"the two recipes were scored on different images: {a[0].size} and {b[0].size} results")
+    index = _resamples(a[0].size, draws, seed)
+    pick = np.random.default_rng([seed, 1])
+
+    def resampled_mean(arrays: list[np.ndarray]) -> np.ndarray:
+        accuracy = np.stack([r[index].mean(axis=1) for r in arrays])  # (runs, draws)
+        if len(arrays) == 1:
+            return accuracy[0]
+        chosen = pick.integers(0, len(arrays), size=(len(arrays), draws))  # runs drawn with replacement
+        return np.take_along_axis(accuracy, chosen, axis=0).mean(axis=0)
+
+    estimate = np.mean([r.mean() for r in a]) - np.mean([r.mean() for r in b])
+    return _interval(estimate, resampled_mean(a) - resampled_mean(b), level)
+
+
 def paired_verdict(difference: Interval, test: McNemar, alpha: float = 0.05) -> str:
     """Word a claim "A is more accurate than B" by the paired evidence.
 
@@ -166,7 +208,10 @@ def paired_comparison(correct_a, correct_b, draws: int = 2000, level: float = 0.
     ``only_b`` (discordant images), ``p_value`` and ``verdict`` (:func:`paired_verdict`).
     """
     difference = bootstrap_difference(correct_a, correct_b, draws=draws, level=level, seed=seed)
-    test = mcnemar_exact(correct_a, correct_b)
+    return _in_points(difference, mcnemar_exact(correct_a, correct_b))
+
+
+def _in_points(difference: Interval, test: McNemar) -> dict:
     return {
         "effect": 100 * difference.estimate,
         "low": 100 * difference.low,
@@ -174,7 +219,30 @@ def paired_comparison(correct_a, correct_b, draws: int = 2000, level: float = 0.
         "only_a": test.only_a,
         "only_b": test.only_b,
         "p_value": test.p_value,
-        "verdict": paired_verdict(difference, test, alpha=1 - level),
+        "verdict": paired_verdict(difference, test, alpha=1 - difference.level),
+    }
+
+
+def seeded_comparison(runs_a, runs_b, draws: int = 2000, level: float = 0.95, seed: int = 0) -> dict:
+    """A verdict on "recipe A beats recipe B" from several seeds of either, in points.
+
+    The effect is the difference of the recipes' mean accuracies with the interval of
+    :func:`bootstrap_seed_difference`; McNemar's test pairs the *first* run of each list, which
+    should share a seed (the same initial weights where the layers match, the same data order).
+
+    Args:
+        runs_a: per run of recipe A, per image whether it was right; the first has the shared seed.
+        runs_b: the same for recipe B, on the same images.
+        draws: bootstrap resamples.
+        level: coverage of the interval.
+        seed: seed of the resampling.
+
+    Returns the keys of :func:`paired_comparison` and ``seeds_a``, ``seeds_b`` (runs per recipe).
+    """
+    difference = bootstrap_seed_difference(runs_a, runs_b, draws=draws, level=level, seed=seed)
+    return _in_points(difference, mcnemar_exact(runs_a[0], runs_b[0])) | {
+        "seeds_a": len(runs_a),
+        "seeds_b": len(runs_b),
     }
 
 
