@@ -95,3 +95,16 @@ def test_a_claim_without_its_seed_0_run_says_how_to_make_it():
     study = [ablation.Ablation("b1", "improved", 1, "b", "baseline seed 1", 15, True)]
     with pytest.raises(ValueError, match="--config improved --epochs 15 --seed 0 --validation"):
         ablation.runs_of("improved", study)
+
+
+def test_missing_recipes_and_worded_verdicts():
+    study = [ablation.Ablation("b0", "improved", 0, "b", "baseline", 15, True)]
+    claim = next(c for c in ablation.CLAIMS if c.key == "bn")
+    assert ablation.missing_recipes(claim, study) == ["no_bn"]
+    assert ablation.missing_recipes(claim, [*study, ablation.Ablation("n", "no_bn", 0, "n", "", 15, True)]) == []
+    assert ablation.worded_verdict("supported", 0.6) == "supported at this budget"
+    assert ablation.worded_verdict("not detectable", 0.64) == (
+        "not detectable at this budget (an effect under 0.6 points could not be seen)"
+    )
+    with pytest.raises(ValueError, match="unknown verdict"):
+        ablation.worded_verdict("likely", 0.6)

@@ -145,6 +145,31 @@ def judge(claim: Claim, correct: dict[str, np.ndarray], study: Sequence[Ablation
     return stats.seeded_comparison(better, worse, seed=seed)
 
 
+def missing_recipes(claim: Claim, study: Sequence[Ablation]) -> list[str]:
+    """The claim's recipes that have no seed-0 run in ``study`` yet (empty: it can be judged).
+
+    Args:
+        claim: the claim.
+        study: the runs available.
+    """
+    have = {a.config for a in study if a.seed == 0}
+    return [config for config in (claim.better, claim.worse) if config not in have]
+
+
+def worded_verdict(verdict: str, detectable: float) -> str:
+    """A verdict of :func:`googlenet.stats.paired_verdict` worded as strongly as its evidence.
+
+    Args:
+        verdict: ``"supported"``, ``"contradicted"`` or ``"not detectable"``.
+        detectable: the smallest effect (points) the design could have detected.
+    """
+    if verdict in ("supported", "contradicted"):
+        return f"{verdict} at this budget"
+    if verdict == "not detectable":
+        return f"not detectable at this budget (an effect under {detectable:.1f} points could not be seen)"
+    raise ValueError(f"unknown verdict {verdict!r}: expected supported, contradicted or not detectable")
+
+
 def load_study_run(ablation: Ablation) -> dict:
     """The run's metadata with its per-epoch ``history`` attached, checked against ``ablation``.
 
