@@ -108,3 +108,9 @@ def test_missing_recipes_and_worded_verdicts():
     )
     with pytest.raises(ValueError, match="unknown verdict"):
         ablation.worded_verdict("likely", 0.6)
+
+
+def test_planned_run_is_the_study_command_for_a_recipe():
+    assert ablation.planned_run("full_res").command() == (
+        "python -m googlenet train --config full_res --epochs 15 --seed 0 --validation --out results/full_res_val_15ep"
+    )

@@ -120,11 +120,16 @@ def runs_of(config: str, study: Sequence[Ablation]) -> list[Ablation]:
     """
     found = sorted((a for a in study if a.config == config), key=lambda a: a.seed)
     if not found or found[0].seed != 0:
-        raise ValueError(f"the study has no seed-0 run of {config!r}: make it with `{_planned(config).command()}`")
+        raise ValueError(f"the study has no seed-0 run of {config!r}: make it with `{planned_run(config).command()}`")
     return found
 
 
-def _planned(config: str) -> Ablation:
+def planned_run(config: str) -> Ablation:
+    """The seed-0 study run of ``config`` at :data:`STUDY_EPOCHS`, with validation (made or not yet).
+
+    Args:
+        config: a recipe name.
+    """
     return _study(f"{config}_val_{STUDY_EPOCHS}ep", config, 0, config, recipes.get(config).description)
 
 
