@@ -104,3 +104,20 @@ def test_lrn_layer_round_trips_config():
     assert (clone.size, clone.alpha, clone.beta, clone.k) == (3, 2e-4, 0.75, 1.0)
     x = np.ones((1, 2, 2, 8), "float32")
     assert layer(x).shape == (1, 2, 2, 8)
+
+
+def test_fashion_googlenet_resizes_raw_pixels_inside_the_model():
+    model = paper.googlenet_fashion(72)
+    assert model.input_shape == (None, 28, 28, 1)
+    assert model.get_layer("resize").output.shape == (None, 72, 72, 1)
+    assert model.get_layer("inception_4a").output.shape[1:3] == (5, 5)  # the heads' 5x5 pool fits
+    assert set(model.output) == {"main", "aux1", "aux2"}
+    assert any(layer.name == "lrn1" for layer in model.layers)  # the 2014 setting: LRN, no BN
+    with_bn = paper.googlenet_fashion(72, batch_norm=True, aux_heads=False)
+    assert not any(layer.name == "lrn1" for layer in with_bn.layers) and len(with_bn.outputs) == 1
+
+
+def test_fashion_googlenet_too_small_for_the_heads_names_the_minimum():
+    with pytest.raises(ValueError, match="minimum is 65"):
+        paper.googlenet_fashion(64)
+    assert paper.googlenet_fashion(64, aux_heads=False).output_shape == (None, 10)

@@ -11,6 +11,7 @@ from keras import layers
 
 from ..blocks import conv_unit, inception_from_widths
 from ..checks import choice, positive_int
+from ..data import INPUT_SHAPE
 from .heads import AUX_LOSS_WEIGHT, MAIN, paper_aux_head
 
 # Module name -> (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj), from Table 1.
@@ -149,7 +150,46 @@ def googlenet(
     use_lrn = (not batch_norm) if lrn is None else lrn
 
     inputs = keras.Input(shape=input_shape, name="image")  # 224 x 224 x 3
-    x = conv_unit(inputs, 64, 7, strides=2, name="conv1_7x7", batch_norm=batch_norm)  # 112 x 112 x 64
+    body = {"batch_norm": batch_norm, "kernel_5x5": kernel_5x5, "lrn": use_lrn, "last_pool": last_pool}
+    return _finish(inputs, inputs, num_classes, aux_heads, dropout, aux_dropout, name, **body)
+
+
+def googlenet_fashion(
+    size: int = 72, num_classes: int = 10, *, aux_heads: bool = True, batch_norm: bool = False, name: str = "googlenet"
+) -> keras.Model:
+    """The paper's GoogLeNet for Fashion-MNIST: raw 28x28 pixels in, resized inside the model.
+
+    The auxiliary heads' 5x5 average pool needs at least 65x65 inputs, so the model rescales
+    the pixels to [0, 1] and resizes them bilinearly to ``size`` x ``size`` before the stem; the
+    saved model takes the same raw pixels as every other model of the book. Everything after
+    the resize is :func:`googlenet` with one input channel (the paper's LRN when
+    ``batch_norm=False``); shapes below are for ``size=72``.
+
+    Args:
+        size: side of the resized image; at least :func:`googlenet_min_input_size`.
+        num_classes: outputs of every classifier.
+        aux_heads: add the two auxiliary classifiers (on 4a and 4d).
+        batch_norm: batch-normalised convolutions (torchvision's configuration) instead of LRN.
+        name: the model's name.
+    """
+    minimum = googlenet_min_input_size(aux_heads)
+    if size < minimum:
+        raise ValueError(
+            f"size {size} is too small for GoogLeNet{' with auxiliary heads' if aux_heads else ''}: "
+            f"the minimum is {minimum} (the heads' 5x5 pool needs a 5x5 map at 4a, the input / 16)"
+        )
+    inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")  # 28 x 28 x 1, pixels 0-255
+    x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
+    x = layers.Resizing(size, size, interpolation="bilinear", name="resize")(x)  # 72 x 72 x 1
+    body = {"batch_norm": batch_norm, "kernel_5x5": 5, "lrn": not batch_norm, "last_pool": 3}
+    return _finish(inputs, x, num_classes, aux_heads, 0.4, 0.7, name, **body)
+
+
+def _finish(inputs, x, num_classes, aux_heads, dropout, aux_dropout, name, *, batch_norm, kernel_5x5, lrn, last_pool):
+    # The network after its input. Shapes for 224 x 224 x 3 (for 72 x 72: 36 after conv1,
+    # 18 after pool1, 9 after pool2, 5 at 3a-4e, 3 at 5a-5b).
+    use_lrn = lrn
+    x = conv_unit(x, 64, 7, strides=2, name="conv1_7x7", batch_norm=batch_norm)  # 112 x 112 x 64
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)  # 56 x 56 x 64
     if use_lrn:
         x = LocalResponseNormalization(name="lrn1")(x)
