@@ -1,0 +1,102 @@
+"""How much of the loss's gradient reaches each stage of a network (the auxiliary heads' claim).
+
+GoogLeNet's auxiliary classifiers were added so that a 22-layer network trained without batch
+normalisation would get "additional gradient signal" in its lower stages. This module measures
+that signal: the L2 norm of the gradient of the loss with respect to each stage's trainable
+weights, for the main loss alone or with the auxiliary losses added at their weight.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .models.heads import AUX_LOSS_WEIGHT, MAIN, as_heads
+
+_INCEPTION = re.compile(r"inception_(\d[a-z])(_|$)")
+
+
+def googlenet_stage(layer_name: str) -> str | None:
+    """The stage of the paper's GoogLeNet a layer belongs to, from its name (``None``: no stage).
+
+    ``conv1_7x7`` is ``"conv1"``; ``conv2_reduce`` and ``conv2_3x3`` are ``"conv2"``; every layer
+    of module 4a is ``"4a"``; the auxiliary heads are ``"aux1"`` and ``"aux2"``; the main
+    classifier is ``"classifier"``.
+
+    Args:
+        layer_name: a layer's name in a model from :mod:`googlenet.models.paper`.
+    """
+    if layer_name.startswith(("conv1_", "conv2_")):
+        return layer_name[:5]
+    match = _INCEPTION.match(layer_name)
+    if match:
+        return match.group(1)
+    if layer_name.startswith(("aux1_", "aux2_")):
+        return layer_name[:4]
+    return "classifier" if layer_name == MAIN else None
+
+
+def stage_variables(model: keras.Model, stage_of=googlenet_stage) -> dict[str, list]:
+    """Each stage's trainable variables, stages in the order their first layer appears.
+
+    Args:
+        model: a built Keras model.
+        stage_of: maps a layer's name to its stage, or ``None`` to leave the layer out.
+    """
+    stages: dict[str, list] = {}
+    for layer in model.layers:
+        stage = stage_of(layer.name)
+        if stage is not None and layer.trainable_weights:
+            stages.setdefault(stage, []).extend(layer.trainable_weights)
+    if not stages:
+        raise ValueError(f"no layer of {model.name!r} belongs to a stage with trainable weights")
+    return stages
+
+
+def stage_gradient_norms(
+    model: keras.Model,
+    images: np.ndarray,
+    labels: np.ndarray,
+    aux_weight: float = 0.0,
+    stages: Mapping[str, Sequence] | None = None,
+    training: bool = True,
+) -> dict[str, float]:
+    """L2 norm of the loss's gradient with respect to each stage's weights, on one batch.
+
+    The loss is the mean cross-entropy of the main head plus ``aux_weight`` times each auxiliary
+    head's (``aux_weight=0``: the main loss alone, which is what reaches the lower stages through
+    the network itself; 0.3: what the paper trained with).
+
+    Args:
+        model: a model returning logits, or a dict of logits with a ``"main"`` head.
+        images: a batch of inputs the model accepts.
+        labels: their class indices.
+        aux_weight: weight of every auxiliary head's loss (0 or more).
+        stages: stage name -> variables (default :func:`stage_variables` of ``model``).
+        training: run the model in training mode (dropout and batch statistics as in training).
+    """
+    if aux_weight < 0:
+        raise ValueError(f"aux_weight must be 0 or more (the paper: {AUX_LOSS_WEIGHT}), got {aux_weight}")
+    if len(images) != len(labels) or len(labels) == 0:
+        raise ValueError(f"need a non-empty batch with one label per image, got {len(images)} and {len(labels)}")
+    stages = stage_variables(model) if stages is None else stages
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    with tf.GradientTape() as tape:
+        heads = as_heads(model(images, training=training))
+        loss = loss_fn(labels, heads[MAIN])
+        for name, logits in heads.items():
+            if name != MAIN:
+                loss = loss + aux_weight * loss_fn(labels, logits)
+    names = list(stages)
+    grads = tape.gradient(loss, [v for name in names for v in stages[name]])
+    norms, start = {}, 0
+    for name in names:
+        count = len(stages[name])
+        squares = [tf.reduce_sum(tf.square(g)) for g in grads[start : start + count] if g is not None]
+        norms[name] = float(tf.sqrt(tf.add_n(squares))) if squares else 0.0
+        start += count
+    return norms
