@@ -17,6 +17,7 @@ Importing it silences TensorFlow's start-up logging before TensorFlow loads (see
 * ``stats``: paired tests of two classifiers on the same images (McNemar, bootstrap intervals);
 * ``ablation``: chapter 9's study; ``figures``: the book's plots; ``diagrams``: modules and
   networks drawn from built models; ``receptive``: receptive fields of built models;
+* ``gradients``: how much of the loss's gradient reaches each stage (the auxiliary heads' claim);
 * ``bench``, ``throughput``, ``profile``: the benchmark and what it measures.
 """
 
