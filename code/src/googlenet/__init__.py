@@ -18,6 +18,7 @@ Importing it silences TensorFlow's start-up logging before TensorFlow loads (see
 * ``ablation``: chapter 9's study; ``figures``: the book's plots; ``diagrams``: modules and
   networks drawn from built models; ``receptive``: receptive fields of built models;
 * ``gradients``: how much of the loss's gradient reaches each stage (the auxiliary heads' claim);
+* ``precision``: float32 or bfloat16, and whether this CPU has bfloat16 in hardware;
 * ``bench``, ``throughput``, ``profile``: the benchmark and what it measures.
 """
 
@@ -39,6 +40,7 @@ from . import (  # noqa: E402
     models,
     module_cost,
     paths,
+    precision,
     provenance,
     receptive,
     recipes,
@@ -62,6 +64,7 @@ __all__ = [
     "models",
     "module_cost",
     "paths",
+    "precision",
     "provenance",
     "receptive",
     "recipes",
