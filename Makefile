@@ -23,7 +23,7 @@ endif
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: book test lint unit notebooks notebooks-default notebooks-restricted site browser clean
+.PHONY: book test lint unit notebooks notebooks-default notebooks-restricted wheel site browser clean
 
 $(STAMP): requirements.txt code/pyproject.toml
 	@test -n "$(strip $(PYTHON))" || { echo "error: no Python found; install Python 3.11 with venv and pip, or run make PYTHON=/path/to/python3.11" >&2; exit 2; }
@@ -33,7 +33,7 @@ $(STAMP): requirements.txt code/pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-book: $(STAMP)
+book: $(STAMP) wheel
 	$(BUILD)
 	@echo "Site built: open _build/html/index.html"
 
@@ -57,13 +57,22 @@ notebooks-default: $(STAMP)
 notebooks-restricted: $(STAMP)
 	env $(ISA_ENV) $(NBVAL)
 
+# The package as a wheel, offered on the site so that a downloaded chapter can run outside a
+# clone (book/intro.md links it; tests/test_download.py installs it in a fresh environment).
+WHEEL_DIR := _build/dist
+wheel: $(STAMP)
+	rm -rf $(WHEEL_DIR) code/build
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w $(WHEEL_DIR) ./code
+	rm -rf code/build
+
 site: $(STAMP)
 	rm -rf _build
+	$(MAKE) wheel
 	$(BUILD)
 
 # Needs a built site (make site) and /usr/bin/chromium; screenshots go to _build/screenshots.
 browser: $(STAMP)
-	test -f _build/html/index.html || $(BUILD)
+	test -f _build/html/index.html || $(MAKE) site
 	$(BIN)/python -m pytest -p no:cacheprovider tests
 
 clean:

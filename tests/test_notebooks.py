@@ -27,3 +27,4 @@ def test_first_cell_without_the_package_explains_the_install(chapter):
     assert done.returncode == 1
     assert "ModuleNotFoundError: This chapter needs the book's package `googlenet`" in done.stderr
     assert "make book" in done.stderr and "pip install -e code" in done.stderr
+    assert "googlenet_book-<version>-py3-none-any.whl[notebooks]" in done.stderr
