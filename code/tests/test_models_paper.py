@@ -121,3 +121,13 @@ def test_fashion_googlenet_too_small_for_the_heads_names_the_minimum():
     with pytest.raises(ValueError, match="minimum is 65"):
         paper.googlenet_fashion(64)
     assert paper.googlenet_fashion(64, aux_heads=False).output_shape == (None, 10)
+
+
+def test_fashion_googlenet_width_scales_every_layer_but_not_the_depth():
+    full, half = paper.googlenet_fashion(72), paper.googlenet_fashion(72, width=0.5)
+    assert half.get_layer("inception_3a").output.shape[-1] == 128  # 256 halved
+    assert half.get_layer("aux1_fc").units == 512 and half.get_layer("conv2_3x3").filters == 96
+    assert cost.conv_depth(half) == cost.conv_depth(full)
+    assert 0.2 < half.count_params() / full.count_params() < 0.3  # widths halved: about a quarter
+    with pytest.raises(ValueError, match="width"):
+        paper.googlenet_fashion(72, width=0)

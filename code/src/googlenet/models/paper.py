@@ -151,11 +151,17 @@ def googlenet(
 
     inputs = keras.Input(shape=input_shape, name="image")  # 224 x 224 x 3
     body = {"batch_norm": batch_norm, "kernel_5x5": kernel_5x5, "lrn": use_lrn, "last_pool": last_pool}
-    return _finish(inputs, inputs, num_classes, aux_heads, dropout, aux_dropout, name, **body)
+    return _finish(inputs, inputs, num_classes, aux_heads, dropout, aux_dropout, name, width=1.0, **body)
 
 
 def googlenet_fashion(
-    size: int = 72, num_classes: int = 10, *, aux_heads: bool = True, batch_norm: bool = False, name: str = "googlenet"
+    size: int = 72,
+    num_classes: int = 10,
+    *,
+    aux_heads: bool = True,
+    batch_norm: bool = False,
+    width: float = 1.0,
+    name: str = "googlenet",
 ) -> keras.Model:
     """The paper's GoogLeNet for Fashion-MNIST: raw 28x28 pixels in, resized inside the model.
 
@@ -170,8 +176,13 @@ def googlenet_fashion(
         num_classes: outputs of every classifier.
         aux_heads: add the two auxiliary classifiers (on 4a and 4d).
         batch_norm: batch-normalised convolutions (torchvision's configuration) instead of LRN.
+        width: multiplier of every layer's width (stem, the six widths of every module, the
+            heads' convolution and fully connected layer); 1.0 is the paper's. The depth and
+            every kernel, stride and pool stay the paper's.
         name: the model's name.
     """
+    if not 0 < width <= 4:
+        raise ValueError(f"width must be a multiplier in (0, 4], got {width!r}")
     minimum = googlenet_min_input_size(aux_heads)
     if size < minimum:
         raise ValueError(
@@ -182,19 +193,25 @@ def googlenet_fashion(
     x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
     x = layers.Resizing(size, size, interpolation="bilinear", name="resize")(x)  # 72 x 72 x 1
     body = {"batch_norm": batch_norm, "kernel_5x5": 5, "lrn": not batch_norm, "last_pool": 3}
-    return _finish(inputs, x, num_classes, aux_heads, 0.4, 0.7, name, **body)
+    return _finish(inputs, x, num_classes, aux_heads, 0.4, 0.7, name, width=width, **body)
 
 
-def _finish(inputs, x, num_classes, aux_heads, dropout, aux_dropout, name, *, batch_norm, kernel_5x5, lrn, last_pool):
+def _finish(
+    inputs, x, num_classes, aux_heads, dropout, aux_dropout, name, *, width, batch_norm, kernel_5x5, lrn, last_pool
+):
     # The network after its input. Shapes for 224 x 224 x 3 (for 72 x 72: 36 after conv1,
     # 18 after pool1, 9 after pool2, 5 at 3a-4e, 3 at 5a-5b).
     use_lrn = lrn
-    x = conv_unit(x, 64, 7, strides=2, name="conv1_7x7", batch_norm=batch_norm)  # 112 x 112 x 64
+
+    def w(filters: int) -> int:  # a layer's width at this width multiplier
+        return max(1, round(filters * width))
+
+    x = conv_unit(x, w(64), 7, strides=2, name="conv1_7x7", batch_norm=batch_norm)  # 112 x 112 x 64
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)  # 56 x 56 x 64
     if use_lrn:
         x = LocalResponseNormalization(name="lrn1")(x)
-    x = conv_unit(x, 64, 1, name="conv2_reduce", batch_norm=batch_norm)  # 56 x 56 x 64
-    x = conv_unit(x, 192, 3, name="conv2_3x3", batch_norm=batch_norm)  # 56 x 56 x 192
+    x = conv_unit(x, w(64), 1, name="conv2_reduce", batch_norm=batch_norm)  # 56 x 56 x 64
+    x = conv_unit(x, w(192), 3, name="conv2_3x3", batch_norm=batch_norm)  # 56 x 56 x 192
     if use_lrn:
         x = LocalResponseNormalization(name="lrn2")(x)
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool2")(x)  # 28 x 28 x 192
@@ -203,11 +220,11 @@ def _finish(inputs, x, num_classes, aux_heads, dropout, aux_dropout, name, *, ba
     # pool4 -> 7 x 7; 5a-5b: 832, 1024.
     aux_outputs = []
     for module, widths in GOOGLENET_MODULES.items():
-        x = inception_from_widths(x, widths, name=f"inception_{module}", batch_norm=batch_norm, kernel_5x5=kernel_5x5)
+        scaled = tuple(w(f) for f in widths)
+        x = inception_from_widths(x, scaled, name=f"inception_{module}", batch_norm=batch_norm, kernel_5x5=kernel_5x5)
         if aux_heads and module in AUX_AFTER:  # on 4a and 4d: 14 x 14 x 512, 528
-            aux_outputs.append(
-                paper_aux_head(x, num_classes, AUX_AFTER[module], batch_norm=batch_norm, dropout=aux_dropout)
-            )
+            head = {"batch_norm": batch_norm, "dropout": aux_dropout, "conv_filters": w(128), "units": w(1024)}
+            aux_outputs.append(paper_aux_head(x, num_classes, AUX_AFTER[module], **head))
         if module in POOL_AFTER:
             size = last_pool if module == "4e" else 3  # torchvision's 2x2 pool after 4e
             x = layers.MaxPooling2D(size, strides=2, padding="same", name=POOL_AFTER[module])(x)
