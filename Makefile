@@ -23,7 +23,7 @@ endif
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: book test lint unit notebooks notebooks-default notebooks-restricted wheel site browser clean
+.PHONY: book test lint unit notebooks notebooks-default notebooks-restricted wheel pdf site browser clean
 
 $(STAMP): requirements.txt code/pyproject.toml
 	@test -n "$(strip $(PYTHON))" || { echo "error: no Python found; install Python 3.11 with venv and pip, or run make PYTHON=/path/to/python3.11" >&2; exit 2; }
@@ -34,6 +34,7 @@ $(STAMP): requirements.txt code/pyproject.toml
 	touch $(STAMP)
 
 book: $(STAMP) wheel
+	mkdir -p $(EXTRA)
 	$(BUILD)
 	@echo "Site built: open _build/html/index.html"
 
@@ -65,9 +66,23 @@ wheel: $(STAMP)
 	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w $(WHEEL_DIR) ./code
 	rm -rf code/build
 
+# The PDF edition through Sphinx's LaTeX builder and Debian's TeX Live (xelatex, latexmk), copied
+# into _build/extra, which the site serves from its root (html_extra_path): book/intro.md links it.
+PDF := _build/latex/building-googlenet.pdf
+EXTRA := _build/extra
+pdf: $(STAMP)
+	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || { echo "error: make pdf needs TeX Live: apt-get install texlive-xetex texlive-latex-extra texlive-fonts-recommended latexmk fonts-freefont-otf" >&2; exit 2; }
+	test -d $(WHEEL_DIR) || $(MAKE) wheel
+	rm -rf _build/latex
+	$(BIN)/jupyter-book build . --builder pdflatex -W -n --keep-going
+	mkdir -p $(EXTRA) && cp $(PDF) $(EXTRA)/
+
+# The site; with TeX Live installed, the PDF is built first so that the site can offer it.
 site: $(STAMP)
 	rm -rf _build
 	$(MAKE) wheel
+	if command -v xelatex >/dev/null; then $(MAKE) pdf; else echo "note: no xelatex, so the site has no PDF (make pdf explains)"; fi
+	mkdir -p $(EXTRA)
 	$(BUILD)
 
 # Needs a built site (make site) and /usr/bin/chromium; screenshots go to _build/screenshots.
