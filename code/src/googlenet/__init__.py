@@ -15,7 +15,8 @@ Importing it silences TensorFlow's start-up logging before TensorFlow loads (see
 * ``paths``: where the shipped results are; ``provenance``: commit, machine, versions, atomic JSON;
 * ``evaluate``: predictions, accuracy, confusion matrices, training curves;
 * ``stats``: paired tests of two classifiers on the same images (McNemar, bootstrap intervals);
-* ``ablation``: chapter 9's study; ``figures``: the book's plots; ``diagrams``: modules and
+* ``ablation``: chapter 9's study; ``figures``: the book's plots; ``figure_checks``: their
+  legibility (text size, legends, distinct series); ``diagrams``: modules and
   networks drawn from built models; ``receptive``: receptive fields of built models;
 * ``gradients``: how much of the loss's gradient reaches each stage (the auxiliary heads' claim);
 * ``precision``: float32 or bfloat16, and whether this CPU has bfloat16 in hardware;
@@ -35,6 +36,7 @@ from . import (  # noqa: E402
     data,
     diagrams,
     evaluate,
+    figure_checks,
     figures,
     gradients,
     models,
@@ -59,6 +61,7 @@ __all__ = [
     "data",
     "diagrams",
     "evaluate",
+    "figure_checks",
     "figures",
     "gradients",
     "models",

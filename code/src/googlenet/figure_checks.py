@@ -1,0 +1,114 @@
+"""What can be checked of a figure's legibility before a reader sees it.
+
+Three rules the book's figures follow, each checked on the drawn figure (the checks draw it):
+
+* every piece of text is at least :data:`MIN_FONT_PT` points, at the figure's own size;
+* no legend inside an axes covers a plotted point of that axes;
+* within one axes, no two labelled series share colour, line style and marker, so that they
+  can be told apart in print and by readers who do not see colour.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.lines import Line2D
+
+MIN_FONT_PT = 7.0
+"""Smallest text size, in points, at the figure's size (the site shows figures at about 100%)."""
+
+
+def small_text(fig: plt.Figure, min_pt: float = MIN_FONT_PT) -> list[str]:
+    """Every visible, non-empty text of ``fig`` smaller than ``min_pt`` points, described.
+
+    Args:
+        fig: the figure; it is drawn first, which creates its tick labels.
+        min_pt: the smallest size allowed.
+    """
+    fig.canvas.draw()
+    found = []
+    for text in fig.findobj(lambda artist: hasattr(artist, "get_fontsize") and hasattr(artist, "get_text")):
+        if text.get_visible() and text.get_text().strip() and text.get_fontsize() < min_pt:
+            found.append(f"text {text.get_text()[:40]!r} is {text.get_fontsize():.1f} pt (minimum {min_pt:g})")
+    return found
+
+
+def _data_points(ax: plt.Axes) -> np.ndarray:
+    points = [line.get_xydata() for line in ax.get_lines() if line.get_visible()]
+    points += [c.get_offsets() for c in ax.collections if len(c.get_offsets())]
+    if not points:
+        return np.empty((0, 2))
+    data = np.concatenate([np.asarray(p, dtype=float) for p in points])
+    data = data[np.isfinite(data).all(axis=1)]
+    return ax.transData.transform(data) if len(data) else np.empty((0, 2))
+
+
+def legend_overlaps(fig: plt.Figure) -> list[str]:
+    """Axes whose legend covers one of their own plotted points (figure legends are not checked).
+
+    Args:
+        fig: the figure; it is drawn first so that the legends have their final places.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    found = []
+    for index, ax in enumerate(fig.axes):
+        legend = ax.get_legend()
+        if legend is None or not legend.get_visible():
+            continue
+        box = legend.get_window_extent(renderer)
+        points = _data_points(ax)
+        inside = (
+            (points[:, 0] >= box.x0) & (points[:, 0] <= box.x1) & (points[:, 1] >= box.y0) & (points[:, 1] <= box.y1)
+        )
+        if inside.any():
+            title = ax.get_title() or f"axes {index}"
+            found.append(f"{title}: the legend covers {int(inside.sum())} plotted point(s)")
+    return found
+
+
+def indistinct_series(fig: plt.Figure) -> list[str]:
+    """Pairs of labelled lines in one axes with the same colour, line style and marker.
+
+    Args:
+        fig: the figure.
+    """
+    found = []
+    for index, ax in enumerate(fig.axes):
+        seen: dict[tuple, str] = {}
+        for line in ax.get_lines():
+            label = line.get_label()
+            if label.startswith("_") or not isinstance(line, Line2D):
+                continue
+            key = (
+                tuple(np.round(plt.matplotlib.colors.to_rgba(line.get_color()), 3)),
+                line.get_linestyle(),
+                line.get_marker(),
+            )
+            if key in seen:
+                found.append(f"{ax.get_title() or f'axes {index}'}: {seen[key]!r} and {label!r} look the same")
+            seen.setdefault(key, label)
+    return found
+
+
+def figure_problems(fig: plt.Figure, min_pt: float = MIN_FONT_PT) -> list[str]:
+    """Everything :func:`small_text`, :func:`legend_overlaps` and :func:`indistinct_series` find.
+
+    Args:
+        fig: the figure to check.
+        min_pt: the smallest text size allowed, in points.
+    """
+    return small_text(fig, min_pt) + legend_overlaps(fig) + indistinct_series(fig)
+
+
+def check_figure(fig: plt.Figure, min_pt: float = MIN_FONT_PT) -> plt.Figure:
+    """``fig`` unchanged if it passes :func:`figure_problems`; otherwise an error listing them.
+
+    Args:
+        fig: the figure to check.
+        min_pt: the smallest text size allowed, in points.
+    """
+    problems = figure_problems(fig, min_pt)
+    if problems:
+        raise ValueError("figure is hard to read: " + "; ".join(problems))
+    return fig

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from googlenet import figure_checks  # noqa: E402
+
+
+def _figure():
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1, 2], [0, 1, 2], label="a")
+    ax.plot([0, 1, 2], [2, 1, 0], label="b", linestyle="--")
+    return fig, ax
+
+
+def test_a_clean_figure_passes():
+    fig, ax = _figure()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))  # below the axes: covers nothing
+    assert figure_checks.figure_problems(fig) == []
+    assert figure_checks.check_figure(fig) is fig
+    plt.close(fig)
+
+
+def test_tiny_text_is_found():
+    fig, ax = _figure()
+    ax.set_title("tiny", fontsize=5)
+    assert figure_checks.small_text(fig) == ["text 'tiny' is 5.0 pt (minimum 7)"]
+    plt.close(fig)
+
+
+def test_a_legend_over_the_data_is_found():
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot(range(50), [25] * 50, label="flat line through the middle")
+    ax.legend(loc="center")
+    assert figure_checks.legend_overlaps(fig) and "covers" in figure_checks.legend_overlaps(fig)[0]
+    plt.close(fig)
+
+
+def test_two_series_that_look_the_same_are_found():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], color="C0", label="seed 1", linestyle=":")
+    ax.plot([0, 1], [1, 0], color="C0", label="seed 2", linestyle=":")
+    assert figure_checks.indistinct_series(fig) == ["axes 0: 'seed 1' and 'seed 2' look the same"]
+    with pytest.raises(ValueError, match="hard to read"):
+        figure_checks.check_figure(fig)
+    plt.close(fig)
+
+
+def test_the_packages_own_figures_pass_the_checks():
+    import numpy as np
+
+    from googlenet import diagrams, figures
+    from googlenet.models import paper
+
+    figures.use_book_style()
+    model = paper.googlenet((224, 224, 3), 1000)
+    made = {
+        "training curves": figures.training_curves(
+            {
+                "train_accuracy": [0.5, 0.7, 0.8],
+                "test_accuracy": [0.45, 0.6, 0.7],
+                "train_loss": [1.0, 0.6, 0.5],
+                "test_loss": [1.1, 0.8, 0.7],
+            }
+        ),
+        "confusion matrix": figures.confusion_matrix_figure(np.eye(3, dtype=int) * 5 + 1, ["a", "b", "c"]),
+        "module": diagrams.draw_inception_module(model, "inception_3a", title="3a"),
+        "network": diagrams.draw_network(model, title="GoogLeNet"),
+    }
+    problems = {name: figure_checks.figure_problems(fig) for name, fig in made.items()}
+    for fig in made.values():
+        plt.close(fig)
+    assert problems == {name: [] for name in made}, problems
