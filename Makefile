@@ -74,8 +74,9 @@ pdf: $(STAMP)
 	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || { echo "error: make pdf needs TeX Live: apt-get install texlive-xetex texlive-latex-extra texlive-fonts-recommended latexmk fonts-freefont-otf" >&2; exit 2; }
 	test -d $(WHEEL_DIR) || $(MAKE) wheel
 	rm -rf _build/latex
+	mkdir -p $(EXTRA)
 	$(BIN)/jupyter-book build . --builder pdflatex -W -n --keep-going
-	mkdir -p $(EXTRA) && cp $(PDF) $(EXTRA)/
+	cp $(PDF) $(EXTRA)/
 
 # The site; with TeX Live installed, the PDF is built first so that the site can offer it.
 site: $(STAMP)
