@@ -74,3 +74,14 @@ def test_the_packages_own_figures_pass_the_checks():
     for fig in made.values():
         plt.close(fig)
     assert problems == {name: [] for name in made}, problems
+
+
+def test_tables_as_markdown_for_the_pdf():
+    import pandas as pd
+
+    from googlenet import figures
+
+    table = pd.DataFrame({"params": [9408, 114944]}, index=pd.Index(["conv1", "conv2"], name="layer"))
+    lines = figures.markdown_table(table).splitlines()
+    assert lines[0].replace(" ", "") == "|layer|params|" and len(lines) == 4
+    assert "9408" in lines[2] and "114944" in lines[3]

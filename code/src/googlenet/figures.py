@@ -21,9 +21,32 @@ BOOK_STYLE: dict[str, object] = {
 }
 
 
+def markdown_table(frame) -> str:
+    """A pandas DataFrame as a Markdown table (what the PDF edition typesets as a real table).
+
+    Args:
+        frame: the table; its index becomes the first column.
+    """
+    return frame.to_markdown()
+
+
 def use_book_style() -> None:
-    """Apply the book's plotting defaults to every later figure."""
+    """Apply the book's plotting defaults to every later figure, and its table display.
+
+    In a notebook, every DataFrame is also shown as Markdown: the site keeps pandas' HTML table,
+    and the PDF edition, which cannot use HTML, typesets the Markdown as a table that wraps to the
+    page instead of pandas' fixed-width text.
+    """
     mpl.rcParams.update(BOOK_STYLE)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: nothing to register
+        return
+    shell = get_ipython()
+    if shell is not None:
+        import pandas as pd
+
+        shell.display_formatter.formatters["text/markdown"].for_type(pd.DataFrame, markdown_table)
 
 
 def training_curves(
