@@ -416,3 +416,27 @@ def test_a_run_with_validation_scores_held_out_images_and_records_them(tiny, tmp
     # A run without validation cannot resume into this folder, nor this one into a full run's.
     with pytest.raises(RunFolderError, match="validation_per_class: the folder has 1, the command gives None"):
         run_folder.check_output_dir(tmp_path / "v", tiny_recipe(epochs=1))
+
+
+def test_gradient_probe_logs_every_stage_at_init_and_each_epoch_and_survives_a_resume(tiny, tmp_path):
+    from googlenet.models import paper
+
+    model_args = {"size": 72, "width": 0.125, "aux_heads": True}
+    recipe = replace(
+        recipes.IMPROVED,
+        builder=paper.googlenet_fashion,
+        model_args=model_args,
+        epochs=2,
+        batch_size=10,
+        gradient_probe=8,
+    )
+    assert recipe.record()["gradient_probe"] == 8 and "gradient_probe" not in recipes.IMPROVED.record()
+    runs.train_run(recipe, tmp_path / "whole", tiny, progress=False, log=quiet)
+    runs.train_run(recipe, tmp_path / "split", tiny, progress=False, stop_after=1, log=quiet)
+    runs.train_run(recipe, tmp_path / "split", tiny, progress=False, log=quiet)
+    whole = json.loads((tmp_path / "whole" / run_folder.GRADIENTS).read_text())
+    assert [row["epoch"] for row in whole] == [0, 1, 2]
+    stages = {"conv1", "conv2", "3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b", "classifier", "aux1", "aux2"}
+    assert set(whole[0]["main"]) == set(whole[0]["with_heads"]) == stages
+    assert whole[0]["main"]["aux1"] == 0.0 < whole[0]["with_heads"]["aux1"]  # only the heads' loss reaches them
+    assert whole == json.loads((tmp_path / "split" / run_folder.GRADIENTS).read_text())

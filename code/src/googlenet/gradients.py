@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .models.heads import AUX_LOSS_WEIGHT, MAIN, as_heads
+from .models.heads import AUX_LOSS_WEIGHT, MAIN, as_heads, has_auxiliary_heads
 
 _INCEPTION = re.compile(r"inception_(\d[a-z])(_|$)")
 
@@ -100,3 +100,21 @@ def stage_gradient_norms(
         norms[name] = float(tf.sqrt(tf.add_n(squares))) if squares else 0.0
         start += count
     return norms
+
+
+def probe(model: keras.Model, images: np.ndarray, labels: np.ndarray, aux_weight: float = AUX_LOSS_WEIGHT) -> dict:
+    """What a run records at a checkpoint: stage norms of the main loss, and with the heads' losses.
+
+    In inference mode (no dropout, batch normalisation on its running statistics), so that the
+    probe neither depends on random masks nor changes the model it measures.
+
+    Args:
+        model: the model being trained.
+        images: the probe's fixed images.
+        labels: their classes.
+        aux_weight: the recipe's weight of each auxiliary loss.
+    """
+    row = {"main": stage_gradient_norms(model, images, labels, 0.0, training=False)}
+    if has_auxiliary_heads(model):
+        row["with_heads"] = stage_gradient_norms(model, images, labels, aux_weight, training=False)
+    return row

@@ -53,6 +53,9 @@ class Recipe:
         validation_per_class: hold out this many training images of every class (the book's
             choice is :data:`googlenet.data.VALIDATION_PER_CLASS`, 5,000 in all) and score them
             every epoch; settings are chosen on them, never on the test set. ``None``: none.
+        gradient_probe: record, at initialisation and after every epoch, the loss's gradient
+            norm at each stage (:mod:`googlenet.gradients`) on the first this-many training
+            images (0: none; GoogLeNet's stages only).
     """
 
     name: str
@@ -71,6 +74,7 @@ class Recipe:
     aux_weight: float = AUX_LOSS_WEIGHT
     train_per_class: int | None = None
     validation_per_class: int | None = None
+    gradient_probe: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model_args", MappingProxyType(dict(self.model_args)))  # no shared mutation
@@ -84,6 +88,7 @@ class Recipe:
             positive_int("train_per_class", self.train_per_class)
         if self.validation_per_class is not None:
             positive_int("validation_per_class", self.validation_per_class)
+        integer("gradient_probe", self.gradient_probe, minimum=0, maximum=1024)
         unknown = set(self.model_args) - set(inspect.signature(self.builder).parameters)
         if unknown:
             raise ValueError(f"recipe {self.name!r}: {self.builder.__name__} takes no argument {sorted(unknown)}")
@@ -119,7 +124,7 @@ class Recipe:
             "aux_weight": self.aux_weight,
             "train_per_class": self.train_per_class,
             "validation_per_class": self.validation_per_class,
-        }
+        } | ({"gradient_probe": self.gradient_probe} if self.gradient_probe else {})  # older runs had none
 
 
 WRITEUP = Recipe(

@@ -29,12 +29,13 @@ from .recipes import Recipe
 
 STATE = "state.json"
 HISTORY = "history.json"
+GRADIENTS = "gradient_norms.json"  # recipes with a gradient probe: stage norms at init and every epoch
 METADATA = "metadata.json"
 MODEL = "model.keras"
 CHECKPOINTS = "checkpoints"
 LOCK = ".lock"
 # What a run leaves before its first epoch is recorded: safe to clear and start again.
-EARLY_LEFTOVERS = {CHECKPOINTS, HISTORY, LOCK}
+EARLY_LEFTOVERS = {CHECKPOINTS, HISTORY, GRADIENTS, LOCK}
 # Settings that change what a run computes: a resumed run must have the same. Runs recorded
 # before a setting was part of the record had the value given here (it was fixed in the code).
 RESULT_KEYS: dict[str, object] = {
@@ -105,14 +106,15 @@ def read_state(out: Path) -> dict:
     return state
 
 
-def read_history(out: Path, completed: int) -> list[dict]:
+def read_history(out: Path, completed: int, name: str = HISTORY) -> list[dict]:
     """The first ``completed`` rows of the run's ``history.json``; a damaged or short one is an error.
 
     Args:
         out: the run folder.
-        completed: the epochs its state says were completed.
+        completed: the rows to read (the epochs its state says were completed).
+        name: the file (``history.json``, or the gradient log).
     """
-    path = Path(out) / HISTORY
+    path = Path(out) / name
     try:
         history = json.loads(path.read_text())
         if not isinstance(history, list) or len(history) < completed:
@@ -253,6 +255,7 @@ def start_fresh(out: Path) -> None:
     """
     shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
     (out / HISTORY).unlink(missing_ok=True)
+    (out / GRADIENTS).unlink(missing_ok=True)
 
 
 class FolderLock:

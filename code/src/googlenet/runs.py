@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import cost, run_folder
+from . import cost, gradients, run_folder
 from .data import VALIDATION_SEED, FashionMNIST
 from .evaluate import NOTE_TEST_ACCURACY, accuracy, first_epoch_reaching
 from .models.heads import has_auxiliary_heads, inference_model
@@ -36,7 +36,7 @@ from .provenance import (
     write_json_atomic,
 )
 from .recipes import Recipe
-from .run_folder import CHECKPOINTS, HISTORY, METADATA, MODEL, STATE, FolderLock
+from .run_folder import CHECKPOINTS, GRADIENTS, HISTORY, METADATA, MODEL, STATE, FolderLock
 from .splits import Split, training_split
 from .training import Trainer, evaluation_dataset, learning_rate_for, reseed_generators, train_dataset
 
@@ -158,6 +158,14 @@ def _train(recipe, out, data, split: Split, state, progress, stop_after, log) ->
     # A run may be continued later by other code or on another machine: every epoch records both.
     this_call = {"git_commit": git_commit(), "machine": machine_description()}
 
+    probe_set = (x_train[: recipe.gradient_probe], y_train[: recipe.gradient_probe])
+    norms = []  # the gradient log: epoch 0 (initialisation), then after every epoch
+    if recipe.gradient_probe:
+        completed = state["completed_epochs"] if state else 0
+        norms = run_folder.read_history(out, completed + 1, GRADIENTS) if state else []
+        if not norms:
+            norms = [{"epoch": 0, **gradients.probe(model, *probe_set, aux_weight=recipe.aux_weight)}]
+            write_json_atomic(out / GRADIENTS, norms)
     test_ds = evaluation_dataset(data.x_test, data.y_test)
     val_ds = evaluation_dataset(split.x_val, split.y_val) if split.x_val is not None else None
     done_here = 0
@@ -209,6 +217,9 @@ def _train(recipe, out, data, split: Split, state, progress, stop_after, log) ->
             + f"test loss {row['test_loss']:.4f} acc {row['test_accuracy']:.4f} | "
             f"{row['images_per_second']:.0f} img/s"
         )
+        if recipe.gradient_probe:
+            norms.append({"epoch": epoch, **gradients.probe(model, *probe_set, aux_weight=recipe.aux_weight)})
+            write_json_atomic(out / GRADIENTS, norms)
         prefix = checkpoint.write(str(out / CHECKPOINTS / f"epoch-{epoch:04d}"))
         write_json_atomic(out / HISTORY, history)
         relative = Path(prefix).relative_to(out).as_posix()  # the folder can move: keep the path inside it
