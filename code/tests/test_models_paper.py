@@ -131,3 +131,16 @@ def test_fashion_googlenet_width_scales_every_layer_but_not_the_depth():
     assert 0.2 < half.count_params() / full.count_params() < 0.3  # widths halved: about a quarter
     with pytest.raises(ValueError, match="width"):
         paper.googlenet_fashion(72, width=0)
+
+
+def test_fashion_googlenet_with_and_without_heads_start_from_the_same_weights():
+    import keras
+
+    keras.utils.set_random_seed(7)
+    with_heads = paper.googlenet_fashion(72, width=0.25)
+    keras.utils.set_random_seed(7)
+    without = paper.googlenet_fashion(72, width=0.25, aux_heads=False)
+    assert len(without.outputs) == 1 and not any(layer.name.startswith("aux") for layer in without.layers)
+    for layer in without.layers:
+        for mine, theirs in zip(layer.get_weights(), with_heads.get_layer(layer.name).get_weights(), strict=True):
+            np.testing.assert_array_equal(mine, theirs)

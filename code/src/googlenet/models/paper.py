@@ -12,7 +12,7 @@ from keras import layers
 from ..blocks import conv_unit, inception_from_widths
 from ..checks import choice, positive_int
 from ..data import INPUT_SHAPE
-from .heads import AUX_LOSS_WEIGHT, MAIN, paper_aux_head
+from .heads import AUX_LOSS_WEIGHT, MAIN, inference_model, paper_aux_head
 
 # Module name -> (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj), from Table 1.
 GOOGLENET_MODULES: dict[str, tuple[int, int, int, int, int, int]] = {
@@ -193,7 +193,11 @@ def googlenet_fashion(
     x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
     x = layers.Resizing(size, size, interpolation="bilinear", name="resize")(x)  # 72 x 72 x 1
     body = {"batch_norm": batch_norm, "kernel_5x5": 5, "lrn": not batch_norm, "last_pool": 3}
-    return _finish(inputs, x, num_classes, aux_heads, 0.4, 0.7, name, width=width, **body)
+    # Without heads, the heads are still built and then dropped where they fit: every layer then
+    # draws its initial weights in the same order, so the same seed gives both arms the same start.
+    with_heads = aux_heads or size >= googlenet_min_input_size(True)
+    model = _finish(inputs, x, num_classes, with_heads, 0.4, 0.7, name, width=width, **body)
+    return model if aux_heads else inference_model(model)
 
 
 def _finish(
