@@ -85,6 +85,7 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
     _study("constant_lr_val_15ep", "constant_lr", 0, "constant learning rate", "Adam at 0.002 throughout, no decay"),
     _study("equal_widths_val_15ep", "equal_widths", 0, "equal widths", "20 filters in every branch, same cost"),
     _study("vgg_shaped_val_15ep", "vgg_shaped", 0, "VGG-shaped", "4 stages of three 3x3 convs, width doubling"),
+    _study("no_augment_val_15ep", "no_augment", 0, "no augmentation", "no random shifts or flips"),
 )
 
 
