@@ -177,3 +177,20 @@ def test_validation_split_is_disjoint_stratified_reproducible_and_complete():
     assert (again_held == held).all() and (again_train == train).all()
     assert not (data.validation_split(labels, per_class=5, seed=1)[1] == held).all()
     assert data.VALIDATION_PER_CLASS * data.NUM_CLASSES == 5_000
+
+
+def test_a_chapter_without_the_data_stops_with_the_message_alone(tmp_path):
+    with pytest.raises(SystemExit) as stop:
+        data.load_for_chapter(data_dir=tmp_path / "nowhere")
+    assert str(stop.value).startswith("This chapter needs Fashion-MNIST.") and "nowhere" in str(stop.value)
+    assert stop.value.__cause__ is None and stop.value.__suppress_context__  # no chained traceback
+
+
+def test_a_chapter_without_the_shipped_runs_stops_with_the_message_alone(monkeypatch, tmp_path):
+    from googlenet import paths
+
+    monkeypatch.setenv(paths.RESULTS_ENV, str(tmp_path / "missing"))
+    with pytest.raises(SystemExit, match="shipped training runs: the book's results folder"):
+        paths.require_results()
+    monkeypatch.setenv(paths.RESULTS_ENV, str(tmp_path))
+    assert paths.require_results() == tmp_path

@@ -240,6 +240,19 @@ def load_fashion_mnist(
     )
 
 
+def load_for_chapter(**options) -> FashionMNIST:
+    """:func:`load_fashion_mnist` for a chapter: without the data set, the notebook stops with the
+    message alone (a ``SystemExit``, which Jupyter shows without a traceback).
+
+    Args:
+        **options: the arguments of :func:`load_fashion_mnist`.
+    """
+    try:
+        return load_fashion_mnist(**options)
+    except DatasetNotFoundError as error:
+        raise SystemExit(f"This chapter needs Fashion-MNIST. {error}") from None
+
+
 def stratified_subset(labels: np.ndarray, per_class: int, seed: int = 0) -> np.ndarray:
     """Indices of ``per_class`` examples of every class, drawn reproducibly, in sorted order.
 

@@ -26,6 +26,15 @@ def results_dir() -> Path:
     return folder
 
 
+def require_results() -> Path:
+    """:func:`results_dir` for a chapter: without it, the notebook stops with the message alone
+    (a ``SystemExit``, which Jupyter shows without a traceback)."""
+    try:
+        return results_dir()
+    except FileNotFoundError as error:
+        raise SystemExit(f"This chapter reads the book's shipped training runs: {error}") from None
+
+
 def benchmarks_dir() -> Path:
     """Where committed benchmark results live: ``results/benchmarks`` of the book."""
     return results_dir() / "benchmarks"
