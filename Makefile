@@ -23,7 +23,8 @@ endif
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: book test lint unit notebooks notebooks-default notebooks-restricted wheel pdf site browser clean
+.NOTPARALLEL:  # site removes _build, which browser reads: the targets run in order
+.PHONY: book test tools lint unit notebooks notebooks-default notebooks-restricted wheel pdf site browser clean
 
 $(STAMP): requirements.txt code/pyproject.toml
 	@test -n "$(strip $(PYTHON))" || { echo "error: no Python found; install Python 3.11 with venv and pip, or run make PYTHON=/path/to/python3.11" >&2; exit 2; }
@@ -38,7 +39,13 @@ book: $(STAMP) wheel
 	$(BUILD)
 	@echo "Site built: open _build/html/index.html"
 
-test: lint unit notebooks site browser
+test: tools lint unit notebooks site browser
+
+# make test needs more than Python: say what is missing before anything runs (make book does not).
+tools:
+	@missing=""; for tool in chromium xelatex latexmk pdftotext pdfimages shellcheck; do \
+		command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	test -z "$$missing" || { echo "error: make test needs$$missing; on Debian: apt-get install chromium shellcheck texlive-xetex texlive-latex-extra texlive-fonts-recommended latexmk fonts-freefont-otf poppler-utils" >&2; exit 2; }
 
 # One ruff configuration (ruff.toml) for the package, the tests, the extension and the chapters;
 # the GitHub workflow checked by jactionlint (with shellcheck on its run: steps; Debian's shellcheck).
@@ -71,6 +78,7 @@ wheel: $(STAMP)
 PDF := _build/latex/building-googlenet.pdf
 EXTRA := _build/extra
 pdf: $(STAMP)
+	rm -f $(EXTRA)/building-googlenet.pdf
 	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || { echo "error: make pdf needs TeX Live: apt-get install texlive-xetex texlive-latex-extra texlive-fonts-recommended latexmk fonts-freefont-otf" >&2; exit 2; }
 	test -d $(WHEEL_DIR) || $(MAKE) wheel
 	rm -rf _build/latex

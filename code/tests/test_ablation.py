@@ -114,3 +114,12 @@ def test_planned_run_is_the_study_command_for_a_recipe():
     assert ablation.planned_run("full_res").command() == (
         "python -m googlenet train --config full_res --epochs 15 --seed 0 --validation --out results/full_res_val_15ep"
     )
+
+
+def test_runs_of_refuses_mixed_budgets_and_repeated_seeds():
+    mixed = [ablation.BUDGET_RUNS[0], ablation.BUDGET_RUNS[1]]  # 15 and 10 epochs of one recipe
+    with pytest.raises(ValueError, match="different budgets"):
+        ablation.runs_of("improved", mixed)
+    twice = [ablation.VALIDATION_STUDY[0], ablation.VALIDATION_STUDY[0]]
+    with pytest.raises(ValueError, match="twice"):
+        ablation.runs_of("improved", twice)

@@ -76,12 +76,39 @@ def test_the_packages_own_figures_pass_the_checks():
     assert problems == {name: [] for name in made}, problems
 
 
-def test_tables_as_markdown_for_the_pdf():
+def test_tables_as_markdown_for_the_pdf_show_what_pandas_shows():
     import pandas as pd
 
     from googlenet import figures
 
-    table = pd.DataFrame({"params": [9408, 114944]}, index=pd.Index(["conv1", "conv2"], name="layer"))
+    table = pd.DataFrame(
+        {
+            "params": [9408, 1089952],
+            "ratio": [1.0, 0.95],
+            "effect": ["+0.73", "-0.12"],
+            "missing": [float("nan"), 2.5],
+            "pipe": ["a|b", "c"],
+        },
+        index=pd.Index(["conv1", "conv2"], name="layer"),
+    )
     lines = figures.markdown_table(table).splitlines()
-    assert lines[0].replace(" ", "") == "|layer|params|" and len(lines) == 4
-    assert "9408" in lines[2] and "114944" in lines[3]
+    assert (
+        lines[0] == "| layer | params | ratio | effect | missing | pipe |" and lines[1] == "|---|---|---|---|---|---|"
+    )
+    assert lines[2] == "| conv1 | 9408 | 1.00 | +0.73 | NaN | a\\|b |"
+    assert lines[3] == "| conv2 | 1089952 | 0.95 | -0.12 | 2.5 | c |"
+
+
+def test_reference_lines_and_bands_are_placed_by_their_own_transforms():
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot(range(10), range(10), label="rising")
+    ax.fill_between(range(10), 0, 1, color="0.9", label="band along the bottom")
+    ax.legend(loc="lower right")  # over the band's lower right corner
+    assert figure_checks.legend_overlaps(fig)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot(range(10), range(10), label="rising")
+    ax.axhline(8, color="0.5")  # spans the axes in x, at y = 8: nowhere near a lower-right legend
+    ax.legend(loc="lower right")
+    assert figure_checks.legend_overlaps(fig) == []
+    plt.close(fig)

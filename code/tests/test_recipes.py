@@ -112,3 +112,10 @@ def test_the_recipes_own_ablations_build_what_they_say():
     for other in (recipes.VGG_SHAPED_BASE_WIDTH - 1, recipes.VGG_SHAPED_BASE_WIDTH + 1):  # the nearest width
         nearer = cost.total_macs(vgg.vgg_net(other, stages=4, convs_per_stage=3))
         assert abs(nearer - base_macs) > abs(cost.total_macs(shaped) - base_macs)
+
+
+def test_the_gradient_probe_is_refused_for_models_without_googlenets_stages():
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="only models.paper.googlenet_fashion has"):
+        replace(recipes.IMPROVED, gradient_probe=8)

@@ -102,7 +102,7 @@ def test_seed_bootstrap_with_one_run_each_is_the_paired_bootstrap():
 def test_seed_bootstrap_widens_with_disagreeing_seeds_and_centres_on_the_means():
     rng = np.random.default_rng(5)
     base = rng.random(2000) < 0.9
-    # Recipe A: two seeds 4 points apart (one better, one worse than B); recipe B: one run.
+    # Recipe A: two seeds several points apart (one better, one worse than B); recipe B: one run.
     good, bad = base | (rng.random(2000) < 0.4), base & (rng.random(2000) < 0.96)
     seeded = stats.bootstrap_seed_difference([good, bad], [base], draws=400)
     assert seeded.estimate == pytest.approx((good.mean() + bad.mean()) / 2 - base.mean())
@@ -129,3 +129,15 @@ def test_seeded_comparison_pairs_the_first_runs_for_mcnemar():
 def test_seed_bootstrap_refuses_bad_runs(runs_a, runs_b, message):
     with pytest.raises(ValueError, match=message):
         stats.bootstrap_seed_difference(runs_a, runs_b)
+
+
+def test_a_single_run_borrows_the_other_recipes_seed_noise():
+    rng = np.random.default_rng(8)
+    base = rng.random(3000) < 0.9
+    seeds = [base | (rng.random(3000) < p) for p in (0.0, 0.2, 0.4)]  # three seeds far apart
+    single = base & (rng.random(3000) < 0.99)
+    borrowed = stats.bootstrap_seed_difference([single], seeds, draws=400)
+    # Without the borrowed noise the one-run side would add only image noise: the interval of
+    # the three seeds' mean against a run that varies like a seed must be wider than that.
+    images_only = stats.bootstrap_seed_difference([single], [np.mean(seeds, axis=0) > 0.5], draws=400)
+    assert borrowed.high - borrowed.low > 1.5 * (images_only.high - images_only.low)

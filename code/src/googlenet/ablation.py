@@ -9,7 +9,7 @@ noise; chapter 9 judges each claim with the paired tests of :mod:`googlenet.stat
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -125,6 +125,12 @@ def runs_of(config: str, study: Sequence[Ablation]) -> list[Ablation]:
         study: the runs to choose from (for instance :data:`VALIDATION_STUDY`).
     """
     found = sorted((a for a in study if a.config == config), key=lambda a: a.seed)
+    budgets = {(a.epochs, a.validation) for a in found}
+    if len(budgets) > 1:
+        raise ValueError(f"the runs of {config!r} have different budgets or splits {sorted(budgets)}: judge one study")
+    seeds = [a.seed for a in found]
+    if len(set(seeds)) != len(seeds) or len({a.run for a in found}) != len(found):
+        raise ValueError(f"the study lists a seed or a folder of {config!r} twice: {[a.run for a in found]}")
     if not found or found[0].seed != 0:
         raise ValueError(f"the study has no seed-0 run of {config!r}: make it with `{planned_run(config).command()}`")
     return found
@@ -139,7 +145,9 @@ def planned_run(config: str) -> Ablation:
     return _study(f"{config}_val_{STUDY_EPOCHS}ep", config, 0, config, recipes.get(config).description)
 
 
-def judge(claim: Claim, correct: dict[str, np.ndarray], study: Sequence[Ablation], seed: int = 0) -> dict:
+def judge(
+    claim: Claim, correct: Mapping[str, np.ndarray], study: Sequence[Ablation], seed: int = 0
+) -> dict[str, object]:
     """The paired verdict on one claim from every seed of its two recipes in ``study``.
 
     Args:
@@ -151,8 +159,12 @@ def judge(claim: Claim, correct: dict[str, np.ndarray], study: Sequence[Ablation
     Returns :func:`googlenet.stats.seeded_comparison`'s dict (effect in points, interval, McNemar
     on the two seed-0 runs, verdict, seeds per recipe).
     """
-    better = [correct[a.run] for a in runs_of(claim.better, study)]
-    worse = [correct[a.run] for a in runs_of(claim.worse, study)]
+    chosen = {side: runs_of(config, study) for side, config in (("better", claim.better), ("worse", claim.worse))}
+    missing = [a.run for runs in chosen.values() for a in runs if a.run not in correct]
+    if missing:
+        raise KeyError(f"no per-image results for {missing}: score those runs' models first")
+    better = [correct[a.run] for a in chosen["better"]]
+    worse = [correct[a.run] for a in chosen["worse"]]
     return stats.seeded_comparison(better, worse, seed=seed)
 
 

@@ -34,13 +34,24 @@ def small_text(fig: plt.Figure, min_pt: float = MIN_FONT_PT) -> list[str]:
 
 
 def _data_points(ax: plt.Axes) -> np.ndarray:
-    points = [line.get_xydata() for line in ax.get_lines() if line.get_visible()]
-    points += [c.get_offsets() for c in ax.collections if len(c.get_offsets())]
+    """Every plotted point of ``ax`` in display coordinates, each artist through its own transform."""
+    points = []
+    for line in ax.get_lines():  # axhline and axvline mix data and axes coordinates: their transform knows
+        if line.get_visible() and len(line.get_xydata()):
+            points.append(line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float)))
+    for collection in ax.collections:
+        if not collection.get_visible():
+            continue
+        offsets = np.asarray(collection.get_offsets(), dtype=float)
+        if len(offsets) and np.any(offsets):  # scatter: one point per offset
+            points.append(collection.get_offset_transform().transform(offsets))
+        else:  # fill_between, vlines: the vertices of their paths (no offsets set)
+            transform = collection.get_transform()
+            points += [transform.transform(path.vertices) for path in collection.get_paths() if len(path.vertices)]
     if not points:
         return np.empty((0, 2))
-    data = np.concatenate([np.asarray(p, dtype=float) for p in points])
-    data = data[np.isfinite(data).all(axis=1)]
-    return ax.transData.transform(data) if len(data) else np.empty((0, 2))
+    display = np.concatenate(points)
+    return display[np.isfinite(display).all(axis=1)]
 
 
 def legend_overlaps(fig: plt.Figure) -> list[str]:

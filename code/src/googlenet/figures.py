@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import pandas as pd
 
 BOOK_STYLE: dict[str, object] = {
     # An opaque white background keeps figures legible when the site is in dark mode.
@@ -21,13 +22,28 @@ BOOK_STYLE: dict[str, object] = {
 }
 
 
-def markdown_table(frame) -> str:
+def markdown_table(frame: pd.DataFrame) -> str:
     """A pandas DataFrame as a Markdown table (what the PDF edition typesets as a real table).
+
+    Every column is formatted by pandas itself, as its text and HTML displays format it (common
+    decimals per column, ``NaN``, strings as given), so the PDF shows the numbers the site shows.
 
     Args:
         frame: the table; its index becomes the first column.
     """
-    return frame.to_markdown()
+
+    def cells(series: pd.Series) -> list[str]:
+        text = series.to_string(index=False, header=False).splitlines() if len(series) else []
+        return [cell.strip().replace("|", "\\|") for cell in text]
+
+    index_name = " / ".join(str(n) for n in frame.index.names if n is not None)
+    columns = [cells(pd.Series(frame.index.astype(str), dtype=object))] + [
+        cells(frame.iloc[:, i]) for i in range(frame.shape[1])
+    ]
+    header = [index_name] + [str(c).replace("|", "\\|") for c in frame.columns]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows += ["| " + " | ".join(column[r] for column in columns) + " |" for r in range(len(frame))]
+    return "\n".join(rows)
 
 
 def use_book_style() -> None:
@@ -44,8 +60,6 @@ def use_book_style() -> None:
         return
     shell = get_ipython()
     if shell is not None:
-        import pandas as pd
-
         shell.display_formatter.formatters["text/markdown"].for_type(pd.DataFrame, markdown_table)
 
 

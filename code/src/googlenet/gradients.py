@@ -9,7 +9,7 @@ weights, for the main loss alone or with the auxiliary losses added at their wei
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import keras
 import numpy as np
@@ -40,7 +40,7 @@ def googlenet_stage(layer_name: str) -> str | None:
     return "classifier" if layer_name == MAIN else None
 
 
-def stage_variables(model: keras.Model, stage_of=googlenet_stage) -> dict[str, list]:
+def stage_variables(model: keras.Model, stage_of: Callable[[str], str | None] = googlenet_stage) -> dict[str, list]:
     """Each stage's trainable variables, stages in the order their first layer appears.
 
     Args:
@@ -53,7 +53,10 @@ def stage_variables(model: keras.Model, stage_of=googlenet_stage) -> dict[str, l
         if stage is not None and layer.trainable_weights:
             stages.setdefault(stage, []).extend(layer.trainable_weights)
     if not stages:
-        raise ValueError(f"no layer of {model.name!r} belongs to a stage with trainable weights")
+        raise ValueError(
+            f"no layer of {model.name!r} belongs to a stage with trainable weights: pass stage_of= for its "
+            f"layer names, or build the model with googlenet.models.paper"
+        )
     return stages
 
 
@@ -63,7 +66,7 @@ def stage_gradient_norms(
     labels: np.ndarray,
     aux_weight: float = 0.0,
     stages: Mapping[str, Sequence] | None = None,
-    training: bool = True,
+    training: bool = False,
 ) -> dict[str, float]:
     """L2 norm of the loss's gradient with respect to each stage's weights, on one batch.
 
@@ -77,7 +80,9 @@ def stage_gradient_norms(
         labels: their class indices.
         aux_weight: weight of every auxiliary head's loss (0 or more).
         stages: stage name -> variables (default :func:`stage_variables` of ``model``).
-        training: run the model in training mode (dropout and batch statistics as in training).
+        training: run the model in training mode: dropout on, batch normalisation on batch
+            statistics, and, in Keras 3, its moving statistics updated by the call. The default
+            (inference mode) leaves the model as it was.
     """
     if aux_weight < 0:
         raise ValueError(f"aux_weight must be 0 or more (the paper: {AUX_LOSS_WEIGHT}), got {aux_weight}")

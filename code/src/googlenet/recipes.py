@@ -22,7 +22,7 @@ import keras
 
 from .checks import choice, integer, positive_int
 from .data import INPUT_SHAPE
-from .models import improved, note, vgg
+from .models import improved, note, paper, vgg
 from .models.heads import AUX_LOSS_WEIGHT
 
 SCHEDULES = ("constant", "cosine")
@@ -89,6 +89,11 @@ class Recipe:
         if self.validation_per_class is not None:
             positive_int("validation_per_class", self.validation_per_class)
         integer("gradient_probe", self.gradient_probe, minimum=0, maximum=1024)
+        if self.gradient_probe and self.builder is not paper.googlenet_fashion:
+            raise ValueError(
+                f"recipe {self.name!r}: gradient_probe measures GoogLeNet's stages (conv1, conv2, 3a ... 5b), "
+                f"which only models.paper.googlenet_fashion has; set gradient_probe=0 for {self.builder.__name__}"
+            )
         unknown = set(self.model_args) - set(inspect.signature(self.builder).parameters)
         if unknown:
             raise ValueError(f"recipe {self.name!r}: {self.builder.__name__} takes no argument {sorted(unknown)}")

@@ -51,6 +51,7 @@ RESULT_KEYS: dict[str, object] = {
     "aux_weight": 0.3,
     "train_per_class": None,
     "validation_per_class": None,
+    "gradient_probe": 0,
 }
 
 
@@ -145,11 +146,11 @@ def _mismatches(previous: dict, recipe: Recipe) -> list[str]:
     found = []
     for key, legacy in RESULT_KEYS.items():
         stored = previous.get(key, legacy)
-        old, new = stored, current[key]
+        old, new = stored, current.get(key, legacy)  # a recipe records gradient_probe only when set
         if key == "model_args":  # compare what the builder really got, defaults included
             old, new = defaults | dict(stored), recipe.full_model_args()
         if old != new:
-            found.append(f"{key}: the folder has {stored!r}, the command gives {current[key]!r}")
+            found.append(f"{key}: the folder has {stored!r}, the command gives {current.get(key, legacy)!r}")
     return found
 
 

@@ -8,6 +8,7 @@ images (the same resample for both models) to give an interval for the differenc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,14 +143,22 @@ def _runs(name: str, runs) -> list[np.ndarray]:
     return arrays
 
 
-def bootstrap_seed_difference(runs_a, runs_b, draws: int = 2000, level: float = 0.95, seed: int = 0) -> Interval:
+def bootstrap_seed_difference(
+    runs_a: Sequence[np.ndarray],
+    runs_b: Sequence[np.ndarray],
+    draws: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> Interval:
     """Mean accuracy of recipe A's runs minus recipe B's, resampling test images *and* seeds.
 
-    Each draw resamples the test images (the same images for every run) and, within each
-    recipe, its runs with replacement; the difference of the two recipes' mean accuracies on
-    that draw is one bootstrap sample. A recipe with one run contributes only the image noise,
-    so with one run each this is :func:`bootstrap_difference` (the same resamples, the same
-    interval); more seeds add the run-to-run noise the recipe's verdict must also beat.
+    Each draw resamples the test images (the same images for every run) and adds run-to-run
+    noise: a recipe with k runs (one per seed) adds the mean of k of its runs' deviations from
+    its mean accuracy, drawn with replacement and scaled by sqrt(k / (k - 1)), so that the
+    draw varies like the mean of k new seeds. A recipe with one run borrows the other recipe's
+    deviations for its one seed, which assumes the two recipes' seeds scatter alike; with one
+    run each there is nothing to borrow, and this is :func:`bootstrap_difference` (the same
+    resamples, the same interval).
 
     Args:
         runs_a: per run of recipe A (one per seed), per image whether it was right.
@@ -157,6 +166,8 @@ def bootstrap_seed_difference(runs_a, runs_b, draws: int = 2000, level: float = 
         draws: bootstrap resamples.
         level: coverage of the interval.
         seed: seed of the resampling.
+
+    Returns the :class:`Interval` of the difference (fractions, A minus B).
     """
     a, b = _runs("runs_a", runs_a), _runs("runs_b", runs_b)
     if a[0].size != b[0].size:
@@ -164,15 +175,25 @@ def bootstrap_seed_difference(runs_a, runs_b, draws: int = 2000, level: float = 
     index = _resamples(a[0].size, draws, seed)
     pick = np.random.default_rng([seed, 1])
 
-    def resampled_mean(arrays: list[np.ndarray]) -> np.ndarray:
-        accuracy = np.stack([r[index].mean(axis=1) for r in arrays])  # (runs, draws)
-        if len(arrays) == 1:
-            return accuracy[0]
-        chosen = pick.integers(0, len(arrays), size=(len(arrays), draws))  # runs drawn with replacement
-        return np.take_along_axis(accuracy, chosen, axis=0).mean(axis=0)
+    def deviations(arrays: list[np.ndarray]) -> np.ndarray | None:
+        if len(arrays) < 2:
+            return None
+        full = np.array([r.mean() for r in arrays])
+        return (full - full.mean()) * np.sqrt(len(arrays) / (len(arrays) - 1))
 
+    def resampled(arrays: list[np.ndarray], noise: np.ndarray | None) -> np.ndarray:
+        images = np.mean([r[index].mean(axis=1) for r in arrays], axis=0)  # (draws,)
+        if noise is None:
+            return images
+        chosen = pick.integers(0, len(noise), size=(draws, len(arrays)))  # one deviation per seed
+        return images + noise[chosen].mean(axis=1)
+
+    noise_a, noise_b = deviations(a), deviations(b)
     estimate = np.mean([r.mean() for r in a]) - np.mean([r.mean() for r in b])
-    return _interval(estimate, resampled_mean(a) - resampled_mean(b), level)
+    samples = resampled(a, noise_a if noise_a is not None else noise_b) - resampled(
+        b, noise_b if noise_b is not None else noise_a
+    )
+    return _interval(estimate, samples, level)
 
 
 def paired_verdict(difference: Interval, test: McNemar, alpha: float = 0.05) -> str:
@@ -223,7 +244,9 @@ def _in_points(difference: Interval, test: McNemar) -> dict:
     }
 
 
-def seeded_comparison(runs_a, runs_b, draws: int = 2000, level: float = 0.95, seed: int = 0) -> dict:
+def seeded_comparison(
+    runs_a: Sequence[np.ndarray], runs_b: Sequence[np.ndarray], draws: int = 2000, level: float = 0.95, seed: int = 0
+) -> dict[str, object]:
     """A verdict on "recipe A beats recipe B" from several seeds of either, in points.
 
     The effect is the difference of the recipes' mean accuracies with the interval of
@@ -239,6 +262,7 @@ def seeded_comparison(runs_a, runs_b, draws: int = 2000, level: float = 0.95, se
 
     Returns the keys of :func:`paired_comparison` and ``seeds_a``, ``seeds_b`` (runs per recipe).
     """
+    runs_a, runs_b = list(runs_a), list(runs_b)
     difference = bootstrap_seed_difference(runs_a, runs_b, draws=draws, level=level, seed=seed)
     return _in_points(difference, mcnemar_exact(runs_a[0], runs_b[0])) | {
         "seeds_a": len(runs_a),

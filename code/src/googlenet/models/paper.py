@@ -187,7 +187,8 @@ def googlenet_fashion(
     if size < minimum:
         raise ValueError(
             f"size {size} is too small for GoogLeNet{' with auxiliary heads' if aux_heads else ''}: "
-            f"the minimum is {minimum} (the heads' 5x5 pool needs a 5x5 map at 4a, the input / 16)"
+            f"the minimum is {minimum} (the heads' 5x5 pool needs a 5x5 map at 4a, the input / 16); "
+            f"pass size >= {minimum}{' or aux_heads=False' if aux_heads else ''}"
         )
     inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")  # 28 x 28 x 1, pixels 0-255
     x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
@@ -197,7 +198,9 @@ def googlenet_fashion(
     # draws its initial weights in the same order, so the same seed gives both arms the same start.
     with_heads = aux_heads or size >= googlenet_min_input_size(True)
     model = _finish(inputs, x, num_classes, with_heads, 0.4, 0.7, name, width=width, **body)
-    return model if aux_heads else inference_model(model)
+    if aux_heads:
+        return model
+    return keras.Model(model.input, inference_model(model).output, name=name)
 
 
 def _finish(
