@@ -1,9 +1,12 @@
-"""The ablation study of chapter 9: which shipped runs it compares, and how it judges them.
+"""The ablation studies of chapter 9: which shipped runs they compare, and how they judge them.
 
-Every run is a named configuration of the command line trained for the same epoch budget on
-the same pipeline; :data:`ABLATIONS` says which folder under ``results/`` holds it and what it
-changes relative to the improved build. Three seeds of the improved build measure run-to-run
-noise; chapter 9 judges each claim with the paired tests of :mod:`googlenet.stats`.
+Every run is a named configuration of the command line trained for its study's epoch budget on
+the same pipeline, and says which folder under ``results/`` holds it and what it changes
+relative to the improved build. :data:`VALIDATION_STUDY` is the study chapter 9 reports (5,000
+training images held out, the budget :data:`STUDY_EPOCHS` chosen on them from
+:data:`BUDGET_RUNS`); :data:`ABLATIONS` is the book's first, 4-epoch study, kept for comparison.
+:data:`CLAIMS` lists what is judged, and :func:`judge` judges a claim with the paired tests of
+:mod:`googlenet.stats` over every seed of its two recipes.
 """
 
 from __future__ import annotations
