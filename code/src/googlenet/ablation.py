@@ -91,6 +91,7 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
     _study("no_augment_val_15ep", "no_augment", 0, "no augmentation", "no random shifts or flips"),
     _study("aux_paper_val_15ep", "aux_paper", 0, "9 modules + paper's heads", "the paper's heads, scaled (0.3)"),
     _study("deep_aux_val_15ep", "deep_aux", 0, "9 modules + light heads", "global-pool auxiliary heads (0.3)"),
+    _study("deep_val_15ep", "deep", 0, "9 modules", "GoogLeNet's nine modules, an extra pool after the 7th"),
 )
 
 
