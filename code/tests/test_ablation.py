@@ -102,12 +102,12 @@ def test_missing_recipes_and_worded_verdicts():
     claim = next(c for c in ablation.CLAIMS if c.key == "bn")
     assert ablation.missing_recipes(claim, study) == ["no_bn"]
     assert ablation.missing_recipes(claim, [*study, ablation.Ablation("n", "no_bn", 0, "n", "", 15, True)]) == []
-    assert ablation.worded_verdict("supported", 0.6) == "supported at this budget"
-    assert ablation.worded_verdict("not detectable", 0.64) == (
-        "not detectable at this budget (an effect under 0.6 points could not be seen)"
+    assert ablation.worded_verdict("supported", 0.2, 1.1) == "supported at this budget"
+    assert ablation.worded_verdict("not detectable", -0.32, 0.716) == (
+        "not detectable at this budget (interval -0.32 to +0.72 points)"
     )
     with pytest.raises(ValueError, match="unknown verdict"):
-        ablation.worded_verdict("likely", 0.6)
+        ablation.worded_verdict("likely", 0.1, 0.6)
 
 
 def test_planned_run_is_the_study_command_for_a_recipe():

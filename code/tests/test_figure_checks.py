@@ -112,3 +112,13 @@ def test_reference_lines_and_bands_are_placed_by_their_own_transforms():
     ax.legend(loc="lower right")
     assert figure_checks.legend_overlaps(fig) == []
     plt.close(fig)
+
+
+def test_tables_too_wide_for_a_page_are_left_to_pandas_text():
+    import pandas as pd
+
+    from googlenet import figures
+
+    wide = pd.DataFrame([range(figures.MARKDOWN_MAX_COLUMNS)])
+    with pytest.raises(NotImplementedError, match="too wide"):
+        figures.markdown_table(wide)

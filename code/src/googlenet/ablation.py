@@ -110,10 +110,12 @@ class Claim:
 CLAIMS: tuple[Claim, ...] = (
     Claim("filters", "(a) too few filters: wider branches help", "note", "wide", "improved"),
     Claim("modules", "(b) too few modules: nine modules help", "note", "deep", "improved"),
-    Claim("vgg", "VGG beats inception at equal cost (the note's builds)", "note", "vgg", "improved"),
+    Claim(
+        "vgg", "a small VGG-style net (6 convolutions deep) beats inception at equal cost", "note", "vgg", "improved"
+    ),
     Claim("vgg_shaped", "a VGG-shaped net beats inception at equal cost", "note", "vgg_shaped", "improved"),
     Claim("augment", "augmentation helps", "note", "improved", "no_augment"),
-    Claim("aux", "auxiliary heads help a nine-module build", "paper", "deep_aux", "deep"),
+    Claim("aux", "light auxiliary heads help a nine-module build", "paper", "deep_aux", "deep"),
     Claim("aux_paper", "the paper's auxiliary heads help a nine-module build", "paper", "aux_paper", "deep"),
     Claim("bn", "batch normalisation helps", "recipe", "improved", "no_bn"),
     Claim("stem", "the stride-2 stem helps", "recipe", "improved", "full_res"),
@@ -184,17 +186,21 @@ def missing_recipes(claim: Claim, study: Sequence[Ablation]) -> list[str]:
     return [config for config in (claim.better, claim.worse) if config not in have]
 
 
-def worded_verdict(verdict: str, detectable: float) -> str:
+def worded_verdict(verdict: str, low: float, high: float) -> str:
     """A verdict of :func:`googlenet.stats.paired_verdict` worded as strongly as its evidence.
+
+    "Not detectable" quotes the interval, which says both that no effect is ruled out and how
+    large an effect the design could still have missed.
 
     Args:
         verdict: ``"supported"``, ``"contradicted"`` or ``"not detectable"``.
-        detectable: the smallest effect (points) the design could have detected.
+        low: the lower end of the effect's interval, in points.
+        high: its upper end, in points.
     """
     if verdict in ("supported", "contradicted"):
         return f"{verdict} at this budget"
     if verdict == "not detectable":
-        return f"not detectable at this budget (an effect under {detectable:.1f} points could not be seen)"
+        return f"not detectable at this budget (interval {low:+.2f} to {high:+.2f} points)"
     raise ValueError(f"unknown verdict {verdict!r}: expected supported, contradicted or not detectable")
 
 

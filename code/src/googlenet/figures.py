@@ -22,6 +22,11 @@ BOOK_STYLE: dict[str, object] = {
 }
 
 
+MARKDOWN_MAX_COLUMNS = 12
+"""Widest table (index included) typeset as a table in the PDF; wider ones stay pandas' text,
+which wraps its columns into blocks that fit the page."""
+
+
 def markdown_table(frame: pd.DataFrame) -> str:
     """A pandas DataFrame as a Markdown table (what the PDF edition typesets as a real table).
 
@@ -31,6 +36,9 @@ def markdown_table(frame: pd.DataFrame) -> str:
     Args:
         frame: the table; its index becomes the first column.
     """
+
+    if frame.shape[1] + 1 > MARKDOWN_MAX_COLUMNS:  # IPython then skips this format for the table
+        raise NotImplementedError(f"{frame.shape[1] + 1} columns: too wide for a page, shown as text")
 
     def cells(series: pd.Series) -> list[str]:
         text = series.to_string(index=False, header=False).splitlines() if len(series) else []
