@@ -16,6 +16,20 @@ from .fused import FUSED_1X1, FusedBatchNormalization, SplitChannels
 # Branch names in the order they are concatenated (the paper's order: 1x1, 3x3, 5x5, pool).
 BRANCHES = ("1x1", "3x3", "5x5", "pool")
 
+MODULE_STYLES = ("v1", "factorised", "asymmetric", "separable")
+"""How :func:`inception_module` builds its 3x3 and 5x5 branches after their 1x1 reductions:
+
+- ``"v1"``: one 3x3 and one 5x5 convolution (GoogLeNet, 2014);
+- ``"factorised"``: the 5x5 as two stacked 3x3 convolutions (Inception-v3's Figure 5);
+- ``"asymmetric"``: additionally every 3x3 as a 1x3 then a 3x1 convolution (Inception-v3's
+  Figure 6 with n = 3);
+- ``"separable"``: the 3x3 and 5x5 as depthwise separable convolutions (Xception's building
+  block: a per-channel k x k convolution, then a 1x1 across channels, no ReLU between).
+"""
+
+GRID_REDUCTIONS = ("conv_pool", "pool_conv", "parallel")
+"""Orders of :func:`grid_reduction` (Inception-v3's section 5)."""
+
 
 def conv_unit(
     x: keras.KerasTensor,
@@ -28,6 +42,7 @@ def conv_unit(
     batch_norm: bool = False,
     bn_momentum: float = 0.99,
     fast: bool = False,
+    separable: bool = False,
 ) -> keras.KerasTensor:
     """Convolution + ReLU (the paper), or convolution without bias + batch norm + ReLU.
 
@@ -42,10 +57,13 @@ def conv_unit(
         batch_norm: whether to normalise (the convolution then has no bias).
         bn_momentum: Keras's moving-average momentum (0.99 by default; 0.9 equals PyTorch's 0.1).
         fast: use :class:`~googlenet.fused.FusedBatchNormalization` (same function, one kernel).
+        separable: a depthwise separable convolution (Keras's ``SeparableConv2D``: one k x k
+            filter per input channel, then a 1x1 convolution to ``filters`` channels).
     """
+    conv = layers.SeparableConv2D if separable else layers.Conv2D
     if not batch_norm:
-        return layers.Conv2D(filters, kernel, strides=strides, padding=padding, activation="relu", name=name)(x)
-    x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False, name=name)(x)
+        return conv(filters, kernel, strides=strides, padding=padding, activation="relu", name=name)(x)
+    x = conv(filters, kernel, strides=strides, padding=padding, use_bias=False, name=name)(x)
     # epsilon 1e-3 as in torchvision's BasicConv2d for GoogLeNet and Keras's InceptionV3.
     norm = FusedBatchNormalization if fast else layers.BatchNormalization
     x = norm(epsilon=1e-3, momentum=bn_momentum, name=f"{name}_bn")(x)
@@ -96,6 +114,7 @@ def inception_module(
     kernel_5x5: int = 5,
     bn_momentum: float = 0.99,
     fast: bool = False,
+    style: str = "v1",
 ) -> keras.KerasTensor:
     """The inception module with dimension reduction (GoogLeNet's building block).
 
@@ -116,6 +135,9 @@ def inception_module(
         fast: compute the same function faster on a CPU: the three 1x1 convolutions that read
             the input become one (``<name>_fused_1x1``, split by ``<name>_split``) and batch
             norm uses one fused kernel (see :mod:`googlenet.fused`).
+        style: one of :data:`MODULE_STYLES`, how the 3x3 and 5x5 branches are built after their
+            reductions (the later modules of Inception-v3 and Xception); every style keeps the
+            branches' output widths, so the module's output depth is the same.
     """
     f1 = width("filters_1x1", filters_1x1)
     r3 = width("reduce_3x3", reduce_3x3)
@@ -124,6 +146,9 @@ def inception_module(
     f5 = width("filters_5x5", filters_5x5)
     pp = width("pool_proj", pool_proj)
     choice("kernel_5x5 (5: the paper, 3: torchvision)", kernel_5x5, (5, 3))
+    choice("style", style, MODULE_STYLES)
+    if style != "v1" and kernel_5x5 != 5:
+        raise ValueError(f"kernel_5x5={kernel_5x5} is torchvision's variant of the v1 module; style {style!r} needs 5")
     unit = {"batch_norm": batch_norm, "bn_momentum": bn_momentum, "fast": fast}
     if fast:
         fused = conv_unit(x, f1 + r3 + r5, 1, name=f"{name}_{FUSED_1X1}", **unit)  # H x W x (f1+r3+r5)
@@ -132,11 +157,96 @@ def inception_module(
         b1 = conv_unit(x, f1, 1, name=f"{name}_1x1", **unit)  # H x W x f1
         b3 = conv_unit(x, r3, 1, name=f"{name}_3x3_reduce", **unit)  # H x W x r3
         b5 = conv_unit(x, r5, 1, name=f"{name}_5x5_reduce", **unit)  # H x W x r5
-    b3 = conv_unit(b3, f3, 3, name=f"{name}_3x3", **unit)  # H x W x f3
-    b5 = conv_unit(b5, f5, kernel_5x5, name=f"{name}_5x5", **unit)  # H x W x f5
+    if style == "v1":
+        b3 = conv_unit(b3, f3, 3, name=f"{name}_3x3", **unit)  # H x W x f3
+        b5 = conv_unit(b5, f5, kernel_5x5, name=f"{name}_5x5", **unit)  # H x W x f5
+    elif style == "separable":
+        b3 = conv_unit(b3, f3, 3, name=f"{name}_3x3", separable=True, **unit)  # H x W x f3
+        b5 = conv_unit(b5, f5, 5, name=f"{name}_5x5", separable=True, **unit)  # H x W x f5
+    else:  # "factorised"/"asymmetric": the 5x5 as two 3x3s, the first as wide as the second (Keras InceptionV3)
+        b3 = _three_by_three(b3, f3, f"{name}_3x3", asymmetric=style == "asymmetric", **unit)  # H x W x f3
+        b5 = _three_by_three(b5, f5, f"{name}_5x5_a", asymmetric=style == "asymmetric", **unit)  # H x W x f5
+        b5 = _three_by_three(b5, f5, f"{name}_5x5_b", asymmetric=style == "asymmetric", **unit)  # H x W x f5
     bp = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)  # H x W x C
     bp = conv_unit(bp, pp, 1, name=f"{name}_pool_proj", **unit)  # H x W x pp
     return layers.Concatenate(axis=-1, name=name)([b1, b3, b5, bp])  # H x W x (f1 + f3 + f5 + pp)
+
+
+def _three_by_three(x: keras.KerasTensor, filters: int, name: str, *, asymmetric: bool, **unit) -> keras.KerasTensor:
+    """A 3x3 convolution unit, or a 1x3 unit as wide as its input then a 3x1 unit to ``filters``.
+
+    The 1x3 keeps its input's width, as Keras's InceptionV3 keeps the reduction's width in its
+    1x7 convolutions.
+    """
+    if not asymmetric:
+        return conv_unit(x, filters, 3, name=name, **unit)  # H x W x filters
+    x = conv_unit(x, int(x.shape[-1]), (1, 3), name=f"{name}_1x3", **unit)  # H x W x C
+    return conv_unit(x, filters, (3, 1), name=f"{name}_3x1", **unit)  # H x W x filters
+
+
+def grid_reduction(
+    x: keras.KerasTensor,
+    filters: int,
+    *,
+    order: str,
+    kernel: int = 3,
+    name: str = "reduction",
+    batch_norm: bool = False,
+) -> keras.KerasTensor:
+    """Halve the grid and widen the channels to ``filters`` in one of Inception-v3's three orders.
+
+    ``"conv_pool"`` convolves on the large grid, then max-pools (3x3/2); ``"pool_conv"``
+    pools first and convolves on the small grid (a quarter of the cost, and a representation of
+    only ``C`` channels on the small grid between them: the "representational bottleneck");
+    ``"parallel"`` puts a stride-2 convolution with ``filters - C`` channels beside the stride-2
+    pool and concatenates them (the paper's section 5; its Figure 10 adds 1x1 reductions inside
+    the convolution branches, left out here so that the three orders differ only in order).
+
+    Args:
+        x: input feature map (batch, H, W, C), H and W even.
+        filters: output channels; ``"parallel"`` needs more than C.
+        order: one of :data:`GRID_REDUCTIONS`.
+        kernel: the convolution's side.
+        name: prefix of every layer; the output is ``<name>``.
+        batch_norm: batch-normalised convolution.
+    """
+    choice("order", order, GRID_REDUCTIONS)
+    f = width("filters", filters)
+    channels = int(x.shape[-1])
+    unit = {"batch_norm": batch_norm}
+    if order == "conv_pool":
+        x = conv_unit(x, f, kernel, name=f"{name}_conv", **unit)  # H x W x f
+        return layers.MaxPooling2D(3, strides=2, padding="same", name=name)(x)  # H/2 x W/2 x f
+    if order == "pool_conv":
+        x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"{name}_pool")(x)  # H/2 x W/2 x C
+        return conv_unit(x, f, kernel, name=name, **unit)  # H/2 x W/2 x f
+    if f <= channels:
+        raise ValueError(
+            f"order 'parallel' concatenates the pooled input ({channels} channels) with a convolution, "
+            f"so filters must exceed {channels}; got {f}"
+        )
+    conv = conv_unit(x, f - channels, kernel, strides=2, name=f"{name}_conv", **unit)  # H/2 x W/2 x (f - C)
+    pool = layers.MaxPooling2D(3, strides=2, padding="same", name=f"{name}_pool")(x)  # H/2 x W/2 x C
+    return layers.Concatenate(axis=-1, name=name)([conv, pool])  # H/2 x W/2 x f
+
+
+def extreme_inception(
+    x: keras.KerasTensor, filters: int, *, kernel: int = 3, name: str = "extreme"
+) -> keras.KerasTensor:
+    """Xception's "extreme" inception module: a 1x1 convolution, then one k x k filter per channel.
+
+    The order is the reverse of a depthwise separable convolution (spatial first, then 1x1),
+    which Xception's paper counts among the "two minor differences" between the two.
+
+    Args:
+        x: input feature map (batch, H, W, C).
+        filters: channels of the 1x1 convolution (and of the output).
+        kernel: the per-channel filters' side.
+        name: prefix of every layer; the output is ``<name>``.
+    """
+    f = width("filters", filters)
+    x = layers.Conv2D(f, 1, activation="relu", name=f"{name}_1x1")(x)  # H x W x f
+    return layers.DepthwiseConv2D(kernel, padding="same", activation="relu", name=name)(x)  # H x W x f
 
 
 def inception_from_widths(

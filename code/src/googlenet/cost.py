@@ -99,6 +99,22 @@ def conv2d_macs(
     return out_h * out_w * out_channels * kh * kw * in_channels
 
 
+def separable_conv2d_macs(height: int, width: int, in_channels: int, out_channels: int, kernel: int) -> int:
+    """Closed-form multiply-adds of a depthwise separable convolution ('same', stride 1, no biases).
+
+    A k x k filter per input channel (``H W C k^2``), then a 1x1 convolution to the output
+    channels (``H W C N``); against a full k x k convolution (``H W C N k^2``) the ratio is
+    ``1/N + 1/k^2``.
+
+    Args:
+        height, width: the input's spatial size.
+        in_channels: channels read (each gets its own k x k filter).
+        out_channels: channels written by the pointwise 1x1 convolution.
+        kernel: the depthwise filter's side.
+    """
+    return height * width * in_channels * (kernel * kernel + out_channels)
+
+
 def conv2d_params(in_channels: int, out_channels: int, kernel: int | tuple[int, int], bias: bool = True) -> int:
     """Closed-form parameter count of one 2-D convolution.
 
@@ -132,6 +148,14 @@ def _shape(tensor: object) -> tuple[int, ...]:
 
 
 def _layer_macs(layer: keras.layers.Layer) -> int:
+    if isinstance(layer, keras.layers.SeparableConv2D):  # k x k per input channel, then 1x1 across channels
+        kh, kw, cin, multiplier = layer.depthwise_kernel.shape
+        out = _shape(layer.output)
+        return out[0] * out[1] * int(cin) * int(multiplier) * (int(kh) * int(kw) + out[2])
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
+        kh, kw, cin, multiplier = layer.kernel.shape
+        out = _shape(layer.output)
+        return out[0] * out[1] * int(cin) * int(multiplier) * int(kh) * int(kw)
     if isinstance(layer, keras.layers.Conv2D) and not isinstance(layer, keras.layers.Conv2DTranspose):
         kh, kw, cin_per_group, cout = layer.kernel.shape
         out = _shape(layer.output)
@@ -279,3 +303,29 @@ def format_count(value: int, unit: str = "") -> str:
         if abs(value) >= threshold:
             return f"{value / threshold:.1f}{suffix}{unit}"
     return f"{value}{unit}"
+
+
+def elements_at_first_reduction(model: keras.Model) -> int:
+    """Activations (per image) of the layers that first shrink the grid, summed over parallel branches.
+
+    For every layer whose input has the model input's height and width and whose output is
+    smaller, its output's elements are counted: the representation a grid-size reduction leaves
+    (Inception-v3's "representational bottleneck" when it is small).
+
+    Args:
+        model: a built functional model with one image input.
+
+    Raises ``ValueError`` when no layer reduces the grid.
+    """
+    grid = tuple(int(d) for d in model.input.shape[1:3])
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        inputs = layer.input if isinstance(layer.input, list) else [layer.input]
+        out = _shape(layer.output)
+        if len(out) == 3 and all(tuple(int(d) for d in t.shape[1:3]) == grid for t in inputs) and out[:2] < grid:
+            total += math.prod(out)
+    if not total:
+        raise ValueError(f"no layer of {model.name!r} makes the {grid[0]}x{grid[1]} grid smaller")
+    return total

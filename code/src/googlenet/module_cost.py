@@ -1,15 +1,17 @@
 """Closed-form costs of inception modules, and which slip in the arithmetic reproduces a published total.
 
-Chapters 3-5 compare these formulas with the layer-by-layer counts of :mod:`googlenet.cost` on
-built models (the two must agree exactly); the paper's and the study note's quoted totals are
-then explained against them.
+Chapters 3-5 and 10 compare these formulas with the layer-by-layer counts of
+:mod:`googlenet.cost` on built models (the two must agree exactly); the paper's and the study
+note's quoted totals are then explained against them.
 """
 
 from __future__ import annotations
 
 import itertools
 
-from .cost import conv2d_macs
+from .blocks import GRID_REDUCTIONS, MODULE_STYLES
+from .checks import choice
+from .cost import conv2d_macs, separable_conv2d_macs
 
 
 def naive_inception_macs(height: int, width: int, in_channels: int, f1: int, f3: int, f5: int) -> int:
@@ -43,6 +45,54 @@ def inception_macs(
         + conv2d_macs(*hw, r5, f5, 5)
         + conv2d_macs(*hw, in_channels, pp, 1)
     )
+
+
+def styled_inception_macs(
+    height: int, width: int, in_channels: int, widths: tuple[int, int, int, int, int, int], style: str
+) -> int:
+    """Closed-form multiply-adds of :func:`googlenet.blocks.inception_module` in any of its styles.
+
+    Args:
+        height, width: the input's (and output's) spatial size.
+        in_channels: the input's channels.
+        widths: Table 1's six widths (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj).
+        style: one of :data:`googlenet.blocks.MODULE_STYLES`.
+    """
+    choice("style", style, MODULE_STYLES)
+    f1, r3, f3, r5, f5, pp = widths
+    hw = (height, width)
+    ones = conv2d_macs(*hw, in_channels, f1 + r3 + r5 + pp, 1)  # the four 1x1 convolutions
+    if style == "v1":
+        return ones + conv2d_macs(*hw, r3, f3, 3) + conv2d_macs(*hw, r5, f5, 5)
+    if style == "separable":
+        return ones + separable_conv2d_macs(*hw, r3, f3, 3) + separable_conv2d_macs(*hw, r5, f5, 5)
+    if style == "factorised":
+        return ones + conv2d_macs(*hw, r3, f3, 3) + conv2d_macs(*hw, r5, f5, 3) + conv2d_macs(*hw, f5, f5, 3)
+
+    def pair(c_in: int, c_out: int) -> int:  # 1x3 keeping the width, then 3x1 to c_out
+        return conv2d_macs(*hw, c_in, c_in, (1, 3)) + conv2d_macs(*hw, c_in, c_out, (3, 1))
+
+    return ones + pair(r3, f3) + pair(r5, f5) + pair(f5, f5)
+
+
+def grid_reduction_macs(size: int, in_channels: int, out_channels: int, order: str, kernel: int = 3) -> int:
+    """Closed-form multiply-adds of halving a ``size`` x ``size`` grid while widening the channels.
+
+    Args:
+        size: the input grid's side (even).
+        in_channels: k, the input's channels.
+        out_channels: the output's channels (2k in the paper's example).
+        order: ``"conv_pool"`` (stride-1 convolution to ``out_channels``, then a pool),
+            ``"pool_conv"`` (pool, then the convolution on the small grid) or ``"parallel"``
+            (a stride-2 convolution to ``out_channels - in_channels`` beside a stride-2 pool).
+        kernel: the convolution's side (the paper's arithmetic, ``2 d^2 k^2``, is ``kernel=1``).
+    """
+    choice("order", order, GRID_REDUCTIONS)
+    if order == "conv_pool":
+        return conv2d_macs(size, size, in_channels, out_channels, kernel)
+    if order == "pool_conv":
+        return conv2d_macs(size // 2, size // 2, in_channels, out_channels, kernel)
+    return conv2d_macs(size, size, in_channels, out_channels - in_channels, kernel, stride=2)
 
 
 def reduction_break_even(height: int, width: int, in_channels: int, f1: int, f3: int, f5: int, pp: int) -> float:

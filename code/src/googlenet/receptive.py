@@ -55,7 +55,7 @@ def _pair(value) -> tuple[int, int]:
 
 def _window(layer) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]] | None:
     """(kernel, stride, dilation) of a sliding-window layer, or None."""
-    if isinstance(layer, keras.layers.Conv2D):
+    if isinstance(layer, keras.layers.Conv2D | keras.layers.SeparableConv2D | keras.layers.DepthwiseConv2D):
         return _pair(layer.kernel_size), _pair(layer.strides), _pair(layer.dilation_rate)
     if isinstance(layer, keras.layers.MaxPooling2D | keras.layers.AveragePooling2D):
         return _pair(layer.pool_size), _pair(layer.strides), (1, 1)
