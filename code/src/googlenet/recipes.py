@@ -205,6 +205,20 @@ VGG_SHAPED = replace(
     description="VGG-shaped: 4 stages of 3 convolutions (12 deep), width doubling at each pool",
 )
 
+# The modules that followed GoogLeNet, inside the improved build (chapter 10).
+FACTORISED = replace(
+    IMPROVED,
+    name="factorised",
+    model_args=IMPROVED.model_args | {"module_style": "factorised"},
+    description="Inception-v3's module: every 5x5 as two stacked 3x3 convolutions",
+)
+SEPARABLE = replace(
+    IMPROVED,
+    name="separable",
+    model_args=IMPROVED.model_args | {"module_style": "separable"},
+    description="Xception's convolutions: the modules' 3x3 and 5x5 as depthwise separable convolutions",
+)
+
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
@@ -221,6 +235,8 @@ RECIPES: dict[str, Recipe] = {
         CONSTANT_LR,
         EQUAL_WIDTHS,
         VGG_SHAPED,
+        FACTORISED,
+        SEPARABLE,
     )
 }
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from ..blocks import conv_unit, inception_from_widths
+from ..blocks import MODULE_STYLES, conv_unit, inception_from_widths
 from ..checks import choice, fraction, integer, positive_int, positive_ints, positive_scale
 from ..data import INPUT_SHAPE, NUM_CLASSES
 from .heads import MAIN, gap_aux_head, paper_aux_head
@@ -54,6 +54,7 @@ def improved_net(
     stem_stride: int = 2,
     module_pools: bool = True,
     widths: tuple[tuple[int, int, int, int, int, int], ...] | None = None,
+    module_style: str = "v1",
     name: str = "improved_googlenet",
 ) -> keras.Model:
     """The book's reduced GoogLeNet for 28x28 inputs.
@@ -83,6 +84,9 @@ def improved_net(
         module_pools: the max pools between modules (after modules 2 and 7); ``False`` keeps every
             module at the stem's resolution, as the note does.
         widths: a width table to use instead of :data:`IMPROVED_WIDTHS` (same six columns).
+        module_style: how the modules build their 3x3 and 5x5 branches, one of
+            :data:`googlenet.blocks.MODULE_STYLES` (``"v1"``: GoogLeNet's; ``"factorised"``,
+            ``"asymmetric"``: Inception-v3's; ``"separable"``: Xception's).
         name: the model's name.
     """
     integer("num_modules", num_modules, minimum=1, maximum=len(IMPROVED_WIDTHS))
@@ -96,6 +100,7 @@ def improved_net(
     positive_int("stem_filters", stem_filters)
     choice("aux_style", aux_style, ("gap", "paper"))
     choice("stem_stride", stem_stride, (1, 2))
+    choice("module_style", module_style, MODULE_STYLES)
     table = IMPROVED_WIDTHS if widths is None else tuple(tuple(positive_ints("widths row", row)) for row in widths)
     if len(table) < num_modules or any(len(row) != 6 for row in table):
         raise ValueError(f"widths must have {num_modules} rows of six widths, got {len(table)} rows")
@@ -113,7 +118,7 @@ def improved_net(
     # modules 1-2: 14 x 14 x 64, 120; pool -> 7 x 7; modules 3-7: 7 x 7 x 128, 128, 128, 132, 208;
     # (9 modules) pool -> 4 x 4; modules 8-9: 4 x 4 x 208, 256.
     for i, row in enumerate(table[:num_modules], start=1):
-        x = inception_from_widths(x, tuple(scaled(w) for w in row), name=f"inception_{i}", **unit)
+        x = inception_from_widths(x, tuple(scaled(w) for w in row), name=f"inception_{i}", style=module_style, **unit)
         if module_pools and i in POOL_AFTER_MODULES and i < num_modules:
             x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool_{i}")(x)
         if aux_heads and i in AUX_AFTER_MODULES:
