@@ -89,12 +89,7 @@ def test_inception_v3s_factorisation_ratios_from_built_layers():
     m = 16
 
     def chain(*kernels):
-        def build(x):
-            for i, k in enumerate(kernels):
-                x = keras.layers.Conv2D(m, k, padding="same", name=f"c{i}")(x)
-            return x
-
-        return single(build, (12, 12, m))
+        return blocks.conv_chain_model((12, 12, m), [(m, k) for k in kernels])
 
     assert _ratio(chain(3, 3), chain(5)) == Fraction(18, 25)
     assert 1 - Fraction(18, 25) == Fraction(28, 100)
@@ -164,3 +159,8 @@ def test_bad_grid_reductions_are_refused():
     flat = single(lambda x: keras.layers.Conv2D(4, 3, padding="same")(x), (8, 8, 3))
     with pytest.raises(ValueError, match="smaller"):
         cost.elements_at_first_reduction(flat)
+
+
+def test_a_chain_needs_convolutions():
+    with pytest.raises(ValueError, match="empty"):
+        blocks.conv_chain_model((8, 8, 3), [])

@@ -7,6 +7,8 @@ cost counter can group layers by branch and chapters can trace shapes by name.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
 from keras import layers
 
@@ -280,6 +282,27 @@ def branch_of(layer_name: str, module: str) -> str | None:
         if rest.startswith(branch):
             return branch
     return None
+
+
+def conv_chain_model(
+    input_shape: tuple[int, int, int], convolutions: Sequence[tuple[int, int | tuple[int, int]]], name: str = "chain"
+) -> keras.Model:
+    """A model of plain stacked 'same' convolutions (no bias), to price one factorisation.
+
+    Layers are named ``c0``, ``c1``... in order.
+
+    Args:
+        input_shape: (height, width, channels) of the input.
+        convolutions: ``(filters, kernel)`` per layer, kernel square (``3``) or ``(height, width)``.
+        name: the model's name.
+    """
+    if not convolutions:
+        raise ValueError("convolutions is empty: give at least one (filters, kernel) pair")
+    inputs = keras.Input(shape=input_shape, name="input")
+    x = inputs
+    for i, (filters, kernel) in enumerate(convolutions):
+        x = layers.Conv2D(width("filters", filters), kernel, padding="same", use_bias=False, name=f"c{i}")(x)
+    return keras.Model(inputs, x, name=name)
 
 
 def single_block_model(
