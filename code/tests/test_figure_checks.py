@@ -122,3 +122,14 @@ def test_tables_too_wide_for_a_page_are_left_to_pandas_text():
     wide = pd.DataFrame([range(figures.MARKDOWN_MAX_COLUMNS)])
     with pytest.raises(NotImplementedError, match="too wide"):
         figures.markdown_table(wide)
+
+
+def test_a_multi_level_index_becomes_one_column_of_joined_labels():
+    import pandas as pd
+
+    from googlenet import figures
+
+    index = pd.MultiIndex.from_tuples([("1x1", "conv_pool"), ("3x3", "parallel")], names=["kernel", "order"])
+    lines = figures.markdown_table(pd.DataFrame({"macs": [1, 2]}, index=index)).splitlines()
+    assert lines[0] == "| kernel / order | macs |"
+    assert lines[2:] == ["| 1x1 / conv_pool | 1 |", "| 3x3 / parallel | 2 |"]

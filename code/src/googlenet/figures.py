@@ -34,7 +34,8 @@ def markdown_table(frame: pd.DataFrame) -> str:
     decimals per column, ``NaN``, strings as given), so the PDF shows the numbers the site shows.
 
     Args:
-        frame: the table; its index becomes the first column.
+        frame: the table; its index becomes the first column (a multi-level index's levels
+            joined by " / ").
     """
 
     if frame.shape[1] + 1 > MARKDOWN_MAX_COLUMNS:  # IPython then skips this format for the table
@@ -45,9 +46,8 @@ def markdown_table(frame: pd.DataFrame) -> str:
         return [cell.strip().replace("|", "\\|") for cell in text]
 
     index_name = " / ".join(str(n) for n in frame.index.names if n is not None)
-    columns = [cells(pd.Series(frame.index.astype(str), dtype=object))] + [
-        cells(frame.iloc[:, i]) for i in range(frame.shape[1])
-    ]
+    labels = [" / ".join(map(str, key)) if isinstance(key, tuple) else str(key) for key in frame.index]
+    columns = [cells(pd.Series(labels, dtype=object))] + [cells(frame.iloc[:, i]) for i in range(frame.shape[1])]
     header = [index_name] + [str(c).replace("|", "\\|") for c in frame.columns]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     rows += ["| " + " | ".join(column[r] for column in columns) + " |" for r in range(len(frame))]
