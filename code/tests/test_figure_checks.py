@@ -27,7 +27,21 @@ def test_a_clean_figure_passes():
 def test_tiny_text_is_found():
     fig, ax = _figure()
     ax.set_title("tiny", fontsize=5)
-    assert figure_checks.small_text(fig) == ["text 'tiny' is 5.0 pt (minimum 7)"]
+    assert figure_checks.small_text(fig) == ["text 'tiny' is shown at 5.0 pt (minimum 7)"]
+    plt.close(fig)
+
+
+def test_text_of_a_figure_wider_than_the_page_shrinks_with_it():
+    fig, ax = plt.subplots(figsize=(14, 3))  # shown at half size
+    ax.set_title("ten points", fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    assert figure_checks.display_scale(fig) == 0.5
+    assert figure_checks.small_text(fig) == [
+        "text 'ten points' is shown at 5.0 pt (10.0 pt in a 14-inch figure) (minimum 7)"
+    ]
+    fig.set_figwidth(7)
+    assert figure_checks.display_scale(fig) == 1 and figure_checks.small_text(fig) == []
     plt.close(fig)
 
 

@@ -102,7 +102,7 @@ def draw_inception_module(model, module: str, title: str | None = None) -> plt.F
             f"{b} branch\n{format_count(macs)} MACs\n{format_count(params)} params",
             ha="center",
             va="center",
-            fontsize=9.5,
+            fontsize=10,
             color="#222222",
         )
     total_p = sum(p for p, _ in totals.values())
@@ -222,7 +222,7 @@ def draw_network(model: keras.Model, title: str | None = None) -> plt.Figure:
             ax.text(0.0, y, label, ha="left", va="center", fontsize=9, bbox={**box, "facecolor": _KIND_COLOURS[kind]})
         ax.text(6.45, y, shape, ha="left", va="center", fontsize=9, color="#222222")
         if head:
-            ax.text(7.7, y, head, ha="left", va="center", fontsize=7.5, color="#8a4500")
+            ax.text(7.7, y, head, ha="left", va="center", fontsize=8, color="#8a4500")
     if title:
         ax.set_title(title, fontsize=11)
     fig.tight_layout()

@@ -2,7 +2,8 @@
 
 Three rules the book's figures follow, each checked on the drawn figure (the checks draw it):
 
-* every piece of text is at least :data:`MIN_FONT_PT` points, at the figure's own size;
+* every piece of text is at least :data:`MIN_FONT_PT` points as the site shows it: a figure
+  wider than :data:`PAGE_WIDTH_IN` is shrunk to that width, and its text with it;
 * no legend inside an axes covers a plotted point of that axes;
 * within one axes, no two labelled series share colour, line style and marker, so that they
   can be told apart in print and by readers who do not see colour.
@@ -15,21 +16,41 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 MIN_FONT_PT = 7.0
-"""Smallest text size, in points, at the figure's size (the site shows figures at about 100%)."""
+"""Smallest text size, in points, as a reader sees it on the site."""
+
+PAGE_WIDTH_IN = 7.0
+"""Widest a figure is shown, in inches of the figure: the site's content column is 672 CSS pixels
+(7 inches at 96 pixels per inch) at a 1,280-pixel window (measured in Chromium on the built site),
+and narrower windows shrink it further."""
+
+
+def display_scale(fig: plt.Figure, page_width_in: float = PAGE_WIDTH_IN) -> float:
+    """How much the site shrinks ``fig``: 1 for figures at most ``page_width_in`` wide, else the ratio.
+
+    Args:
+        fig: the figure.
+        page_width_in: the widest figure shown at full size, in inches.
+    """
+    return min(1.0, page_width_in / float(fig.get_figwidth()))
 
 
 def small_text(fig: plt.Figure, min_pt: float = MIN_FONT_PT) -> list[str]:
-    """Every visible, non-empty text of ``fig`` smaller than ``min_pt`` points, described.
+    """Every visible, non-empty text of ``fig`` smaller than ``min_pt`` points as shown, described.
+
+    The size shown is the font size times :func:`display_scale`.
 
     Args:
         fig: the figure; it is drawn first, which creates its tick labels.
         min_pt: the smallest size allowed.
     """
     fig.canvas.draw()
+    scale = display_scale(fig)
     found = []
     for text in fig.findobj(lambda artist: hasattr(artist, "get_fontsize") and hasattr(artist, "get_text")):
-        if text.get_visible() and text.get_text().strip() and text.get_fontsize() < min_pt:
-            found.append(f"text {text.get_text()[:40]!r} is {text.get_fontsize():.1f} pt (minimum {min_pt:g})")
+        shown = text.get_fontsize() * scale
+        if text.get_visible() and text.get_text().strip() and shown < min_pt:
+            note = f" ({text.get_fontsize():.1f} pt in a {fig.get_figwidth():g}-inch figure)" if scale < 1 else ""
+            found.append(f"text {text.get_text()[:40]!r} is shown at {shown:.1f} pt{note} (minimum {min_pt:g})")
     return found
 
 

@@ -108,8 +108,13 @@ def image_grid(
     *,
     labels=None,
     class_names=None,
+    caption_pt: float = 8.0,
+    caption_rows: int | None = None,
 ) -> plt.Figure:
     """Small greyscale images in a grid, each with an optional caption.
+
+    Keep ``size * ncols`` within :data:`googlenet.figure_checks.PAGE_WIDTH_IN` (7 inches) so
+    that the site shows the captions at their size.
 
     Args:
         images: uint8 images (N, H, W) or (N, H, W, 1), pixels 0-255.
@@ -120,6 +125,9 @@ def image_grid(
         labels: each image's class index: captions its own class from ``class_names``, so a
             caption can never name another image's class.
         class_names: the names ``labels`` index into.
+        caption_pt: the captions' font size in points.
+        caption_rows: caption only the first this-many rows (for grids whose columns share a
+            caption); ``None``: every image.
     """
     import numpy as np
 
@@ -137,8 +145,8 @@ def image_grid(
         ax.axis("off")
         if i < len(images):
             ax.imshow(images[i].squeeze(), cmap="gray_r", vmin=0, vmax=255)
-            if titles is not None:
-                ax.set_title(titles[i], fontsize=7)
+            if titles is not None and (caption_rows is None or i < caption_rows * ncols):
+                ax.set_title(titles[i], fontsize=caption_pt)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
