@@ -147,3 +147,12 @@ def test_a_multi_level_index_becomes_one_column_of_joined_labels():
     lines = figures.markdown_table(pd.DataFrame({"macs": [1, 2]}, index=index)).splitlines()
     assert lines[0] == "| kernel / order | macs |"
     assert lines[2:] == ["| 1x1 / conv_pool | 1 |", "| 3x3 / parallel | 2 |"]
+
+
+def test_a_closed_figure_can_still_be_checked():
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], [0, 1], label="line")
+    ax.set_title("tiny", fontsize=5)
+    plt.close(fig)  # the chapters close a figure before its check runs in a hidden cell
+    assert figure_checks.small_text(fig) == ["text 'tiny' is shown at 5.0 pt (minimum 7)"]
+    assert figure_checks.legend_overlaps(fig) == []

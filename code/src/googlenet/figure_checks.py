@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.lines import Line2D
 
 MIN_FONT_PT = 7.0
@@ -22,6 +23,13 @@ PAGE_WIDTH_IN = 7.0
 """Widest a figure is shown, in inches of the figure: the site's content column is 672 CSS pixels
 (7 inches at 96 pixels per inch) at a 1,280-pixel window (measured in Chromium on the built site),
 and narrower windows shrink it further."""
+
+
+def _draw(fig: plt.Figure) -> None:
+    """Draw ``fig``, giving it a raster canvas first if it has none (a figure already closed)."""
+    if not hasattr(fig.canvas, "get_renderer"):
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
 
 
 def display_scale(fig: plt.Figure, page_width_in: float = PAGE_WIDTH_IN) -> float:
@@ -43,7 +51,7 @@ def small_text(fig: plt.Figure, min_pt: float = MIN_FONT_PT) -> list[str]:
         fig: the figure; it is drawn first, which creates its tick labels.
         min_pt: the smallest size allowed.
     """
-    fig.canvas.draw()
+    _draw(fig)
     scale = display_scale(fig)
     found = []
     for text in fig.findobj(lambda artist: hasattr(artist, "get_fontsize") and hasattr(artist, "get_text")):
@@ -81,7 +89,7 @@ def legend_overlaps(fig: plt.Figure) -> list[str]:
     Args:
         fig: the figure; it is drawn first so that the legends have their final places.
     """
-    fig.canvas.draw()
+    _draw(fig)
     renderer = fig.canvas.get_renderer()
     found = []
     for index, ax in enumerate(fig.axes):
