@@ -85,6 +85,22 @@ def test_resume_after_interruption_equals_uninterrupted_run(tiny, tmp_path):
     assert not [p for p in (tmp_path / "whole").iterdir() if p.name.endswith((".tmp", ".partial.keras"))]
 
 
+def test_a_run_with_a_weight_average_and_label_smoothing_resumes_exactly(tiny, tmp_path):
+    recipe = tiny_recipe(epochs=2, label_smoothing=0.1, ema_decay=0.9)
+    whole = runs.train_run(recipe, tmp_path / "whole", tiny, progress=False, log=quiet)
+    runs.train_run(recipe, tmp_path / "split", tiny, progress=False, stop_after=1, log=quiet)
+    resumed = runs.train_run(recipe, tmp_path / "split", tiny, progress=False, log=quiet)  # averages restored
+    a = keras.models.load_model(tmp_path / "whole" / MODEL)
+    b = keras.models.load_model(tmp_path / "split" / MODEL)
+    for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    assert resumed["test_accuracy"] == whole["test_accuracy"] == evaluate.accuracy(a, tiny.x_test, tiny.y_test)
+    assert whole["run_config"]["ema_decay"] == 0.9 and whole["run_config"]["label_smoothing"] == 0.1
+    # the last epoch's test score is the saved (averaged) model's
+    history = json.loads((tmp_path / "whole" / HISTORY).read_text())
+    assert history[-1]["test_accuracy"] == pytest.approx(whole["test_accuracy"], abs=1e-6)
+
+
 def test_writeup_recipe_runs_end_to_end(tiny, tmp_path):
     recipe = replace(recipes.WRITEUP, epochs=1, batch_size=20, model_args={"filters": 4, "num_blocks": 1})
     meta = runs.train_run(recipe, tmp_path / "w", tiny, progress=False, log=quiet)

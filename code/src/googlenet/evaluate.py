@@ -27,6 +27,58 @@ def predict_classes(model: keras.Model, images: np.ndarray, batch_size: int = 50
     return np.asarray(main_output(logits)).argmax(axis=1)
 
 
+TTA_SHIFTS: tuple[tuple[int, int], ...] = ((0, 0), (0, 1), (0, -1), (1, 0), (-1, 0))
+"""The views :func:`tta_probabilities` averages by default: the image and its 1-pixel shifts
+(rows, columns), each also flipped left-right: ten views, the GoogLeNet paper's multi-crop
+evaluation scaled to 28x28 images."""
+
+
+def shifted(images: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Images moved by ``rows`` down and ``cols`` right, the uncovered border filled with 0 (background).
+
+    Args:
+        images: images (N, H, W), any dtype.
+        rows, cols: the shift in pixels; negative moves up or left.
+    """
+    images = np.asarray(images)
+    height, width = images.shape[1:3]
+    if abs(rows) >= height or abs(cols) >= width:
+        raise ValueError(f"a shift of ({rows}, {cols}) pixels moves a {height}x{width} image out of view")
+    out = np.zeros_like(images)
+    src_r, dst_r = slice(max(0, -rows), height - max(0, rows)), slice(max(0, rows), height - max(0, -rows))
+    src_c, dst_c = slice(max(0, -cols), width - max(0, cols)), slice(max(0, cols), width - max(0, -cols))
+    out[:, dst_r, dst_c] = images[:, src_r, src_c]
+    return out
+
+
+def tta_probabilities(
+    model: keras.Model,
+    images: np.ndarray,
+    shifts: tuple[tuple[int, int], ...] = TTA_SHIFTS,
+    flip: bool = True,
+    batch_size: int = 500,
+) -> np.ndarray:
+    """Test-time augmentation: the mean of the softmax probabilities over several views of each image.
+
+    Args:
+        model: a classifier returning logits (or a dict of heads with ``"main"``).
+        images: raw uint8 images (N, 28, 28).
+        shifts: the (rows, columns) shifts to view each image at; ``(0, 0)`` is the image itself.
+        flip: view every shift left-right flipped as well.
+        batch_size: images per forward pass.
+    """
+    if not shifts:
+        raise ValueError("shifts is empty: give at least (0, 0), the image itself")
+    views = [shifted(images, r, c) for r, c in shifts]
+    if flip:
+        views += [view[:, :, ::-1] for view in views]
+    total = 0.0
+    for view in views:
+        logits = main_output(model.predict(view[..., None].astype("float32"), batch_size=batch_size, verbose=0))
+        total = total + keras.ops.convert_to_numpy(keras.ops.softmax(np.asarray(logits), axis=-1))
+    return total / len(views)
+
+
 def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
     """Top-1 accuracy (a fraction) of ``model`` on raw uint8 images: the one way the book scores a model.
 

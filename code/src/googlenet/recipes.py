@@ -20,7 +20,7 @@ from types import MappingProxyType
 
 import keras
 
-from .checks import choice, integer, positive_int
+from .checks import choice, fraction, integer, positive_int
 from .data import INPUT_SHAPE
 from .models import improved, note, paper, vgg
 from .models.heads import AUX_LOSS_WEIGHT
@@ -56,6 +56,10 @@ class Recipe:
         gradient_probe: record, at initialisation and after every epoch, the loss's gradient
             norm at each stage (:mod:`googlenet.gradients`) on the first this-many training
             images (0: none; GoogLeNet's stages only).
+        label_smoothing: Inception-v3's label smoothing of the training targets (0: none; the
+            paper used 0.1).
+        ema_decay: score and save an exponential moving average of the weights with this decay
+            per step (:mod:`googlenet.averaging`; 0: the weights themselves).
     """
 
     name: str
@@ -75,6 +79,8 @@ class Recipe:
     train_per_class: int | None = None
     validation_per_class: int | None = None
     gradient_probe: int = 0
+    label_smoothing: float = 0.0
+    ema_decay: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model_args", MappingProxyType(dict(self.model_args)))  # no shared mutation
@@ -89,6 +95,8 @@ class Recipe:
         if self.validation_per_class is not None:
             positive_int("validation_per_class", self.validation_per_class)
         integer("gradient_probe", self.gradient_probe, minimum=0, maximum=1024)
+        fraction("label_smoothing", self.label_smoothing)
+        fraction("ema_decay", self.ema_decay)
         if self.gradient_probe and self.builder is not paper.googlenet_fashion:
             raise ValueError(
                 f"recipe {self.name!r}: gradient_probe measures GoogLeNet's stages (conv1, conv2, 3a ... 5b), "
@@ -129,7 +137,9 @@ class Recipe:
             "aux_weight": self.aux_weight,
             "train_per_class": self.train_per_class,
             "validation_per_class": self.validation_per_class,
-        } | ({"gradient_probe": self.gradient_probe} if self.gradient_probe else {})  # older runs had none
+        } | {  # settings added later are recorded only when set, so older runs' records stay valid
+            key: getattr(self, key) for key in ("gradient_probe", "label_smoothing", "ema_decay") if getattr(self, key)
+        }
 
 
 WRITEUP = Recipe(

@@ -52,6 +52,8 @@ RESULT_KEYS: dict[str, object] = {
     "train_per_class": None,
     "validation_per_class": None,
     "gradient_probe": 0,
+    "label_smoothing": 0.0,
+    "ema_decay": 0.0,
 }
 
 

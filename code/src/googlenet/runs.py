@@ -134,9 +134,15 @@ def _train(recipe, out, data, split: Split, state, progress, stop_after, log) ->
     model = recipe.build()
     steps_per_epoch = int(np.ceil(len(x_train) / recipe.batch_size))
     trainer = Trainer(
-        model, learning_rate_for(recipe, steps_per_epoch), aux_weight=recipe.aux_weight, optimizer=recipe.optimizer
+        model,
+        learning_rate_for(recipe, steps_per_epoch),
+        aux_weight=recipe.aux_weight,
+        optimizer=recipe.optimizer,
+        label_smoothing=recipe.label_smoothing,
+        ema_decay=recipe.ema_decay,
     )
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=trainer.optimizer)
+    averages = {"average": trainer.average} if trainer.average is not None else {}
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=trainer.optimizer, **averages)
 
     history: list[dict] = []
     start_epoch = 1
@@ -195,7 +201,9 @@ def _train(recipe, out, data, split: Split, state, progress, stop_after, log) ->
                 bar.update(i, metrics)
         train_seconds = time.perf_counter() - t0
         scores = {"val": trainer.score(val_ds)} if val_ds is not None else {}
-        scores["test"] = trainer.score(test_ds)
+        scores["test"] = trainer.score(test_ds)  # with a weight average: the averaged weights
+        if trainer.average is not None and val_ds is not None:  # and the raw weights, to compare
+            scores["val_raw"] = trainer.score(val_ds, averaged=False)
         previous_seconds += train_seconds
         row = {
             "epoch": epoch,
@@ -236,6 +244,8 @@ def _train(recipe, out, data, split: Split, state, progress, stop_after, log) ->
         if stop_after is not None and done_here >= stop_after and epoch < recipe.epochs:
             return {"interrupted_after_epoch": epoch}
 
+    if trainer.average is not None:
+        trainer.average.copy_to_model()  # the model saved and scored is the averaged one
     return finalize(model, recipe, out, history, data, commit, split)
 
 

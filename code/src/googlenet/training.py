@@ -7,11 +7,14 @@ benchmark and chapter 6's short demonstration all use it.
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 import numpy as np
 import tensorflow as tf
 
-from .checks import choice, positive_int
+from .averaging import WeightAverage
+from .checks import choice, fraction, positive_int
 from .data import INPUT_SHAPE, NUM_CLASSES
 from .models.heads import AUX_LOSS_WEIGHT, MAIN, as_heads, main_output, weighted_loss
 from .recipes import Recipe
@@ -130,6 +133,11 @@ class Trainer:
         aux_weight: weight of every auxiliary head's loss (0.3 in the paper).
         sparse_labels: labels are class indices; otherwise one-hot rows (the full runs).
         optimizer: the optimiser's name, a key of :data:`OPTIMIZERS`.
+        label_smoothing: Inception-v3's label smoothing: the training targets become
+            ``(1 - label_smoothing) * one_hot + label_smoothing / classes`` (one-hot labels only;
+            the scores on held-out images use the plain cross-entropy).
+        ema_decay: keep an exponential moving average of the weights with this decay
+            (:class:`~googlenet.averaging.WeightAverage`) and score with it; 0: none.
     """
 
     def __init__(
@@ -139,16 +147,24 @@ class Trainer:
         aux_weight: float = AUX_LOSS_WEIGHT,
         sparse_labels: bool = False,
         optimizer: str = "adam",
+        label_smoothing: float = 0.0,
+        ema_decay: float = 0.0,
     ):
         self.model = model
         self.optimizer = OPTIMIZERS[choice("optimizer", optimizer, OPTIMIZERS)](learning_rate)
         self.aux_weight = aux_weight
+        fraction("label_smoothing", label_smoothing)
+        if sparse_labels and label_smoothing:
+            raise ValueError("label_smoothing needs one-hot labels (sparse_labels=False): Keras's sparse loss has none")
         if sparse_labels:
             self.loss_object = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+            self.training_loss = self.loss_object
             accuracy = keras.metrics.SparseCategoricalAccuracy
         else:
             self.loss_object = keras.losses.CategoricalCrossentropy(from_logits=True)
+            self.training_loss = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=label_smoothing)
             accuracy = keras.metrics.CategoricalAccuracy
+        self.average = WeightAverage(model, ema_decay) if ema_decay else None
         self.train_loss = keras.metrics.Mean(name="train_loss")
         self.train_accuracy = accuracy(name="train_accuracy")
         self.test_loss = keras.metrics.Mean(name="test_loss")
@@ -159,10 +175,12 @@ class Trainer:
     def train_step(self, images, labels):
         with tf.GradientTape() as tape:
             outputs = as_heads(self.model(images, training=True))
-            losses = {name: self.loss_object(labels, logits) for name, logits in outputs.items()}
+            losses = {name: self.training_loss(labels, logits) for name, logits in outputs.items()}
             total = weighted_loss(losses, self.aux_weight)  # main + 0.3 x each auxiliary head
         grads = tape.gradient(total, self.model.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables, strict=True))
+        if self.average is not None:
+            self.average.update()
         self.train_loss.update_state(losses[MAIN])
         self.train_accuracy.update_state(labels, outputs[MAIN])
         return losses | {"total": total}
@@ -178,16 +196,18 @@ class Trainer:
         for metric in (self.train_loss, self.train_accuracy, self.test_loss, self.test_accuracy):
             metric.reset_state()
 
-    def score(self, dataset) -> tuple[float, float]:
+    def score(self, dataset, averaged: bool = True) -> tuple[float, float]:
         """Loss and accuracy of the main head on a whole dataset (the evaluation metrics are reset first).
 
         Args:
             dataset: batches of (images, labels) as :func:`evaluation_dataset` makes them.
+            averaged: with a weight average, score the averaged weights (``False``: the raw ones).
         """
         self.test_loss.reset_state()
         self.test_accuracy.reset_state()
-        for images, labels in dataset:
-            self.test_step(images, labels)
+        with self.average.swapped_in() if self.average is not None and averaged else contextlib.nullcontext():
+            for images, labels in dataset:
+                self.test_step(images, labels)
         return float(self.test_loss.result()), float(self.test_accuracy.result())
 
 
