@@ -228,6 +228,19 @@ SEPARABLE = replace(
     model_args=IMPROVED.model_args | {"module_style": "separable"},
     description="Xception's convolutions: the modules' 3x3 and 5x5 as depthwise separable convolutions",
 )
+# The papers' training tricks on the improved build (chapter 10).
+LABEL_SMOOTHING = replace(
+    IMPROVED,
+    name="label_smoothing",
+    label_smoothing=0.1,
+    description="Inception-v3's label smoothing with the paper's epsilon, 0.1",
+)
+EMA = replace(
+    IMPROVED,
+    name="ema",
+    ema_decay=0.999,
+    description="scored and saved with a moving average of the weights (decay 0.999 per step, about 2 epochs)",
+)
 
 RECIPES: dict[str, Recipe] = {
     r.name: r
@@ -247,6 +260,8 @@ RECIPES: dict[str, Recipe] = {
         VGG_SHAPED,
         FACTORISED,
         SEPARABLE,
+        LABEL_SMOOTHING,
+        EMA,
     )
 }
 
