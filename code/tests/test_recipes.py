@@ -19,8 +19,11 @@ def test_every_recipe_builds_and_records_its_builder():
 
 
 def test_unknown_recipe_lists_the_known_ones():
-    with pytest.raises(ValueError, match="unknown recipe 'bogus': choose one of aux_paper, constant_lr, deep"):
+    with pytest.raises(
+        ValueError, match="unknown recipe 'bogus': choose one of aux_paper, bf16, constant_lr, deep"
+    ) as error:
         recipes.get("bogus")
+    assert str(error.value).endswith(", ".join(sorted(recipes.RECIPES)))
 
 
 @pytest.mark.parametrize(

@@ -98,3 +98,30 @@ def using_precision(name: str) -> Iterator[None]:
         yield
     finally:
         keras.config.set_dtype_policy(previous)
+
+
+def float32_outputs(model: keras.Model) -> keras.Model:
+    """``model`` with every output cast to float32 (a model built under bfloat16 returns bfloat16).
+
+    The cast layers are named after the outputs (``<name>_float32``); the loss, the metrics and
+    a saved model's user all see float32 logits. A float32 model is returned unchanged.
+
+    Args:
+        model: a built functional model.
+    """
+    outputs = getattr(model, "outputs", None)
+    if outputs is None:  # a subclassed model (the note's) has no graph to add a cast to
+        raise ValueError(f"{model.name} is a subclassed model; only functional models can return float32 logits")
+    if all(keras.backend.standardize_dtype(t.dtype) == "float32" for t in outputs):
+        return model
+    structure = model.output
+    names = list(structure) if isinstance(structure, dict) else None
+    tensors = (
+        [structure[n] for n in names] if names else ([structure] if not isinstance(structure, list) else structure)
+    )
+    cast = [
+        keras.layers.Activation("linear", dtype="float32", name=f"{t._keras_history.operation.name}_float32")(t)
+        for t in tensors
+    ]
+    result = dict(zip(names, cast, strict=True)) if names else (cast[0] if len(cast) == 1 else cast)
+    return keras.Model(model.input, result, name=model.name)

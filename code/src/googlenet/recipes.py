@@ -24,6 +24,7 @@ from .checks import choice, fraction, integer, positive_int
 from .data import INPUT_SHAPE
 from .models import improved, note, paper, vgg
 from .models.heads import AUX_LOSS_WEIGHT
+from .precision import DEFAULT_PRECISION, check_precision, float32_outputs, using_precision
 
 SCHEDULES = ("constant", "cosine")
 MAX_SEED = 2**32 - 1
@@ -60,6 +61,8 @@ class Recipe:
             paper used 0.1).
         ema_decay: score and save an exponential moving average of the weights with this decay
             per step (:mod:`googlenet.averaging`; 0: the weights themselves).
+        precision: ``"float32"`` or ``"mixed_bfloat16"`` (:mod:`googlenet.precision`: bfloat16
+            arithmetic, float32 weights and logits).
     """
 
     name: str
@@ -81,6 +84,7 @@ class Recipe:
     gradient_probe: int = 0
     label_smoothing: float = 0.0
     ema_decay: float = 0.0
+    precision: str = DEFAULT_PRECISION
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model_args", MappingProxyType(dict(self.model_args)))  # no shared mutation
@@ -97,6 +101,7 @@ class Recipe:
         integer("gradient_probe", self.gradient_probe, minimum=0, maximum=1024)
         fraction("label_smoothing", self.label_smoothing)
         fraction("ema_decay", self.ema_decay)
+        check_precision(self.precision)
         if self.gradient_probe and self.builder is not paper.googlenet_fashion:
             raise ValueError(
                 f"recipe {self.name!r}: gradient_probe measures GoogLeNet's stages (conv1, conv2, 3a ... 5b), "
@@ -107,8 +112,15 @@ class Recipe:
             raise ValueError(f"recipe {self.name!r}: {self.builder.__name__} takes no argument {sorted(unknown)}")
 
     def build(self) -> keras.Model:
-        """The recipe's model, freshly initialised (seed Keras first for a reproducible one)."""
-        return self.builder(**self.model_args)
+        """The recipe's model, freshly initialised (seed Keras first for a reproducible one).
+
+        Under ``mixed_bfloat16`` the layers compute in bfloat16 and the outputs are cast to float32.
+        """
+        if self.precision == DEFAULT_PRECISION:
+            return self.builder(**self.model_args)
+        with using_precision(self.precision):
+            model = self.builder(**self.model_args)
+        return float32_outputs(model)
 
     def full_model_args(self) -> dict:
         """The builder's arguments with its defaults filled in: what the model really is."""
@@ -121,25 +133,31 @@ class Recipe:
 
     def record(self) -> dict:
         """A JSON-ready description, stored in a run's ``state.json`` and ``metadata.json``."""
-        return {
-            "config": self.name,
-            "builder": f"{self.builder.__module__}.{self.builder.__qualname__}",
-            "model_args": self.full_model_args(),  # the builder's defaults included: what the model really is
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-            "seed": self.seed,
-            "optimizer": self.optimizer,
-            "learning_rate": self.learning_rate,
-            "schedule": self.schedule,
-            "augment": self.augment,
-            "shift_pixels": self.shift_pixels,
-            "flip": self.flip,
-            "aux_weight": self.aux_weight,
-            "train_per_class": self.train_per_class,
-            "validation_per_class": self.validation_per_class,
-        } | {  # settings added later are recorded only when set, so older runs' records stay valid
-            key: getattr(self, key) for key in ("gradient_probe", "label_smoothing", "ema_decay") if getattr(self, key)
-        }
+        return (
+            {
+                "config": self.name,
+                "builder": f"{self.builder.__module__}.{self.builder.__qualname__}",
+                "model_args": self.full_model_args(),  # the builder's defaults included: what the model really is
+                "epochs": self.epochs,
+                "batch_size": self.batch_size,
+                "seed": self.seed,
+                "optimizer": self.optimizer,
+                "learning_rate": self.learning_rate,
+                "schedule": self.schedule,
+                "augment": self.augment,
+                "shift_pixels": self.shift_pixels,
+                "flip": self.flip,
+                "aux_weight": self.aux_weight,
+                "train_per_class": self.train_per_class,
+                "validation_per_class": self.validation_per_class,
+            }
+            | {  # settings added later are recorded only when set, so older runs' records stay valid
+                key: getattr(self, key)
+                for key in ("gradient_probe", "label_smoothing", "ema_decay")
+                if getattr(self, key)
+            }
+            | ({"precision": self.precision} if self.precision != DEFAULT_PRECISION else {})
+        )
 
 
 WRITEUP = Recipe(
@@ -241,6 +259,8 @@ EMA = replace(
     ema_decay=0.999,
     description="scored and saved with a moving average of the weights (decay 0.999 per step, about 2 epochs)",
 )
+# The same build with bfloat16 arithmetic (the appendix's paired accuracy test; float32 weights).
+BF16 = replace(IMPROVED, name="bf16", precision="mixed_bfloat16", description="the improved build in mixed bfloat16")
 
 RECIPES: dict[str, Recipe] = {
     r.name: r
@@ -262,6 +282,7 @@ RECIPES: dict[str, Recipe] = {
         SEPARABLE,
         LABEL_SMOOTHING,
         EMA,
+        BF16,
     )
 }
 

@@ -54,6 +54,7 @@ RESULT_KEYS: dict[str, object] = {
     "gradient_probe": 0,
     "label_smoothing": 0.0,
     "ema_decay": 0.0,
+    "precision": "float32",
 }
 
 

@@ -61,8 +61,11 @@ def inference_model(model: keras.Model) -> keras.Model:
     Args:
         model: a functional model with or without auxiliary heads.
     """
-    outputs = model.outputs
-    main = model.get_layer(MAIN).output if len(outputs) > 1 else outputs[0]
+    structure, outputs = model.output, model.outputs
+    if isinstance(structure, Mapping):  # a dict of heads (its main output may be cast, under bfloat16)
+        main = structure[MAIN]
+    else:
+        main = model.get_layer(MAIN).output if len(outputs) > 1 else outputs[0]
     return keras.Model(model.input, main, name=f"{model.name}_inference")
 
 
