@@ -70,6 +70,7 @@ class Report:
     pages: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     screenshots: list[Path] = field(default_factory=list)
+    dark_screenshots: list[Path] = field(default_factory=list)
 
 
 _ANCHOR_CACHE: dict[str, str] = {}
@@ -180,6 +181,18 @@ def check_site(html_dir: Path, toc_file: Path, screenshot_dir: Path | None = Non
                 shot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(shot), full_page=True)
                 report.screenshots.append(shot)
+                # The theme's dark mode, as a reader who prefers it sees the page
+                page.evaluate(
+                    "document.documentElement.dataset.theme = 'dark'; document.documentElement.dataset.mode = 'dark'"
+                )
+                dark = shot.with_name(shot.stem + "_dark.png")
+                page.screenshot(path=str(dark), full_page=True)
+                report.dark_screenshots.append(dark)
+                if page.evaluate("getComputedStyle(document.body).backgroundColor") in (
+                    "rgb(255, 255, 255)",
+                    "rgba(0, 0, 0, 0)",
+                ):
+                    report.problems.append(f"{page_path}: dark mode did not take effect (white page background)")
             page.close()
         browser.close()
     return report

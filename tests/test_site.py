@@ -31,7 +31,7 @@ def test_every_page_loads_clean_offline():
     print(f"checked {len(report.pages)} pages in {elapsed:.1f} s; screenshots in {SCREENSHOTS}")
     assert len(report.pages) >= 3
     assert report.problems == []
-    assert len(report.screenshots) == len(report.pages)
+    assert len(report.screenshots) == len(report.pages) == len(report.dark_screenshots)
 
 
 @pytest.mark.parametrize(
