@@ -45,6 +45,24 @@ def test_summary_ratios_and_gflops():
     assert bench.summarise(rows, {"gflops": 100.0}, {"images_per_second": 1.0})["writeup_model_speedup"] == 1.2
 
 
+def test_bf16_rows_are_compared_with_float32_and_with_the_bf16_matmul_rate():
+    rows = _rows() + [_row("book_bf16", "improved", 450.0), _row("book_fixed_batch_bf16", "improved", 800.0)]
+    summary = bench.summarise(rows, {"gflops": 100.0}, {"images_per_second": 1.0}, {"gflops": 400.0})
+    assert summary["bf16_speedup"] == pytest.approx(1.5)
+    assert summary["bf16_speedup_fixed_batch"] == pytest.approx(2.0)
+    assert summary["utilisation_bf16"] == pytest.approx(6 * 1e6 * 450 / 1e9 / 400)
+    assert summary["utilisation_bf16_fixed_batch"] == pytest.approx(6 * 1e6 * 800 / 1e9 / 400)
+    assert "bf16_speedup" not in bench.summarise(_rows(), {"gflops": 100.0}, {"images_per_second": 1.0})
+    assert {r.precision for r in bench.ROWS if r.name.endswith("_bf16")} == {"mixed_bfloat16"}
+
+
+def test_the_bf16_matmul_runs_in_bfloat16():
+    from googlenet import throughput
+
+    result = throughput.matmul_gflops(n=64, windows=1, repeats=1, dtype="bfloat16")
+    assert result["dtype"] == "bfloat16" and result["gflops"] > 0
+
+
 def test_table_lists_every_row_and_the_headline_figures():
     rows = _rows()
     result = {

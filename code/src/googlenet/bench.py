@@ -10,6 +10,8 @@
 * the same comparison on the study note's own model (full mode only: it is slow);
 * a fp32 matrix multiply's GFLOP/s, the training GFLOP/s it implies for the model (forward +
   backward counted as 3x the forward multiply-adds, 2 FLOPs each) and the utilisation ratio;
+  the same in bfloat16 for the bfloat16 rows (:mod:`googlenet.precision`: whether this CPU has
+  bfloat16 in hardware is recorded beside them);
 * inference images/s of the shipped ``results/improved/model.keras``;
 * (full mode) where a step's time goes, by TensorFlow op type (:mod:`googlenet.profile`).
 
@@ -42,6 +44,7 @@ class Row:
     fast_layers: bool
     onednn: bool
     label: str
+    precision: str = "float32"  # or "mixed_bfloat16" (googlenet.precision)
 
 
 ROWS: tuple[Row, ...] = (
@@ -52,13 +55,25 @@ ROWS: tuple[Row, ...] = (
     Row("book", "improved", "tfdata", True, True, "+ fused batch norm and 1x1 convolutions (the book)"),
     Row("book_fixed_batch", "improved", "fixed-batch", True, True,
         "the book's step on one fixed batch (no pipeline)"),
+    Row("book_bf16", "improved", "tfdata", True, True, "the book's pipeline in mixed bfloat16",
+        "mixed_bfloat16"),
+    Row("book_fixed_batch_bf16", "improved", "fixed-batch", True, True,
+        "the book's step on one fixed batch, mixed bfloat16", "mixed_bfloat16"),
     Row("writeup_note_pipeline", "writeup", "imagedatagenerator", False, False,
         "write-up model: ImageDataGenerator, TF defaults"),
     Row("writeup_book_pipeline", "writeup", "tfdata", False, True, "write-up model: tf.data + oneDNN"),
 )  # fmt: skip
 PROFILED_ROWS = ("tfdata", "tfdata_onednn", "book")
 
-QUICK_ROWS = ("note_pipeline", "tfdata", "tfdata_onednn", "book", "book_fixed_batch")
+QUICK_ROWS = (
+    "note_pipeline",
+    "tfdata",
+    "tfdata_onednn",
+    "book",
+    "book_fixed_batch",
+    "book_bf16",
+    "book_fixed_batch_bf16",
+)
 
 
 def _die_with_parent() -> None:
@@ -87,13 +102,14 @@ def _run_child(task: str, quick: bool, onednn: bool) -> dict:
     return _run_children([task], quick, onednn)[0]
 
 
-def summarise(rows: list[dict], matmul: dict, inference: dict) -> dict:
+def summarise(rows: list[dict], matmul: dict, inference: dict, matmul_bf16: dict | None = None) -> dict:
     """Speed-ups, GFLOP/s and utilisation from the measured rows.
 
     Args:
         rows: the measured rows.
-        matmul: the matrix-multiply measurement.
+        matmul: the fp32 matrix-multiply measurement.
         inference: the inference measurement.
+        matmul_bf16: the bfloat16 matrix-multiply measurement (with bfloat16 rows), or None.
     """
     by_name = {row["name"]: row for row in rows}
     base, book = by_name["note_pipeline"], by_name["book"]
@@ -115,6 +131,17 @@ def summarise(rows: list[dict], matmul: dict, inference: dict) -> dict:
         "utilisation_fixed_batch": step_gflops / matmul["gflops"],
         "inference_images_per_second": inference["images_per_second"],
     }
+    if "book_bf16" in by_name and matmul_bf16 is not None:
+        bf16_gflops = 3 * 2 * macs * by_name["book_bf16"]["images_per_second"] / 1e9
+        bf16_step = 3 * 2 * macs * by_name["book_fixed_batch_bf16"]["images_per_second"] / 1e9
+        summary |= {
+            "bf16_speedup": by_name["book_bf16"]["images_per_second"] / book["images_per_second"],
+            "bf16_speedup_fixed_batch": by_name["book_fixed_batch_bf16"]["images_per_second"]
+            / by_name["book_fixed_batch"]["images_per_second"],
+            "matmul_gflops_bf16": matmul_bf16["gflops"],
+            "utilisation_bf16": bf16_gflops / matmul_bf16["gflops"],
+            "utilisation_bf16_fixed_batch": bf16_step / matmul_bf16["gflops"],
+        }
     if "writeup_note_pipeline" in by_name:
         summary["writeup_model_speedup"] = (
             by_name["writeup_book_pipeline"]["images_per_second"]
@@ -145,6 +172,13 @@ def format_table(result: dict) -> str:
         f"utilisation: {s['utilisation']:.1%} with the pipeline, {s['utilisation_fixed_batch']:.1%} on a fixed batch",
         f"inference of {result['inference']['model']}: {s['inference_images_per_second']:.0f} images/s",
     ]
+    if "bf16_speedup" in s:
+        lines += [
+            f"bfloat16 over float32: {s['bf16_speedup']:.2f}x with the pipeline, "
+            f"{s['bf16_speedup_fixed_batch']:.2f}x on a fixed batch ({result.get('bf16_hardware', '')})",
+            f"bf16 matmul GFLOP/s: {s['matmul_gflops_bf16']:.1f}; bf16 utilisation: {s['utilisation_bf16']:.1%} "
+            f"with the pipeline, {s['utilisation_bf16_fixed_batch']:.1%} on a fixed batch",
+        ]
     if "writeup_model_speedup" in s:
         lines.append(f"speedup on the study note's own model: {s['writeup_model_speedup']:.2f}x")
     return "\n".join(lines)
@@ -160,6 +194,7 @@ def run_benchmark(name: str, quick: bool, out_dir: Path | None = None, log=print
         log: where progress lines go.
         overwrite: replace an existing ``<name>.json`` (the book's figures read the committed ones).
     """
+    from .precision import describe_bf16, read_cpu_flags
     from .provenance import library_versions, machine_description, write_json_atomic
 
     if not name or "/" in name or name.startswith("."):
@@ -184,7 +219,9 @@ def run_benchmark(name: str, quick: bool, out_dir: Path | None = None, log=print
         log(f"measuring {', '.join(off)} (oneDNN off) ...")
         rows += _run_children(off, quick, False)
         log(f"measuring {', '.join(on)}, matmul and inference (oneDNN on) ...")
-        *on_rows, matmul, inference = _run_children([*on, "matmul", "inference"], quick, True)
+        *on_rows, matmul, matmul_bf16, inference = _run_children(
+            [*on, "matmul", "matmul_bf16", "inference"], quick, True
+        )
         rows += on_rows
     else:
         for row in ROWS:
@@ -193,6 +230,7 @@ def run_benchmark(name: str, quick: bool, out_dir: Path | None = None, log=print
             log(f"  {rows[-1]['images_per_second']:.1f} images/s")
         log("measuring matmul and inference ...")
         matmul = _run_child("matmul", quick, True)
+        matmul_bf16 = _run_child("matmul_bf16", quick, True)
         inference = _run_child("inference", quick, True)
     profiles = []
     if not quick:
@@ -207,11 +245,13 @@ def run_benchmark(name: str, quick: bool, out_dir: Path | None = None, log=print
         "seconds": time.time() - started,
         "rows": rows,
         "matmul": matmul,
+        "matmul_bf16": matmul_bf16,
+        "bf16_hardware": describe_bf16(read_cpu_flags()),
         "inference": inference,
         "profiles": profiles,
         "machine": machine_description(),
         "versions": library_versions(),
     }
-    result["summary"] = summarise(rows, matmul, inference)
+    result["summary"] = summarise(rows, matmul, inference, matmul_bf16)
     write_json_atomic(out_dir / f"{name}.json", result)
     return result

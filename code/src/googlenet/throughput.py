@@ -1,7 +1,7 @@
 """The benchmark's measurements, each run inside a child process of :mod:`googlenet.bench`.
 
 ``python -m googlenet.throughput TASK[,TASK...] [--quick]`` prints one JSON list of results:
-a row of :data:`googlenet.bench.ROWS` (training images/s), ``matmul`` (fp32 GFLOP/s),
+a row of :data:`googlenet.bench.ROWS` (training images/s), ``matmul`` (fp32 GFLOP/s), ``matmul_bf16``,
 ``inference`` (the shipped model's images/s) or ``profile:ROW`` (milliseconds per op type).
 oneDNN is fixed when TensorFlow loads, which is why every setting gets its own process.
 """
@@ -37,7 +37,7 @@ def measure_row(row: Row, windows: int, steps: int, warmup: int, batch_size: int
     from . import data, training
 
     keras.utils.set_random_seed(0)
-    model = _build(row.model, fast=row.fast_layers)
+    model = _build(row.model, fast=row.fast_layers, precision=row.precision)
     trainer = training.Trainer(model, 1e-3)
     fashion = data.load_fashion_mnist()
     if (warmup + windows * steps) * batch_size > len(fashion.x_train):
@@ -88,13 +88,13 @@ def _onednn_active() -> bool:
     return bool(_pywrap_util_port.IsMklEnabled())
 
 
-def _build(model: str, fast: bool = True):
-    """A benchmarked model: a registered recipe's network (for the improved build, fused layers or not)."""
+def _build(model: str, fast: bool = True, precision: str = "float32"):
+    """A benchmarked model: a registered recipe's network (fused layers or not) in ``precision``."""
     from dataclasses import replace
 
     from . import recipes
 
-    recipe = recipes.get(model)
+    recipe = replace(recipes.get(model), precision=precision)
     if "fast" in recipe.full_model_args():
         recipe = replace(recipe, model_args=dict(recipe.model_args) | {"fast": fast})
     return recipe.build()
@@ -107,18 +107,19 @@ def _macs(model: str) -> int:
     return cost.total_macs(counting_twin(_build(model)))
 
 
-def matmul_gflops(n: int = 1024, windows: int = 5, repeats: int = 10) -> dict:
-    """Median GFLOP/s of an ``n x n`` fp32 matrix multiply (2 n^3 FLOPs each).
+def matmul_gflops(n: int = 1024, windows: int = 5, repeats: int = 10, dtype: str = "float32") -> dict:
+    """Median GFLOP/s of an ``n x n`` matrix multiply (2 n^3 FLOPs each) in ``dtype``.
 
     Args:
         n: matrix size.
         windows: timed windows.
         repeats: multiplies per window.
+        dtype: ``"float32"`` or ``"bfloat16"``.
     """
     import tensorflow as tf
 
-    a = tf.random.normal([n, n], seed=1)
-    b = tf.random.normal([n, n], seed=2)
+    a = tf.cast(tf.random.normal([n, n], seed=1), dtype)
+    b = tf.cast(tf.random.normal([n, n], seed=2), dtype)
     matmul = tf.function(lambda p, q: tf.matmul(p, q))
     matmul(a, b).numpy()
     rates = []
@@ -128,7 +129,7 @@ def matmul_gflops(n: int = 1024, windows: int = 5, repeats: int = 10) -> dict:
             c = matmul(a, b)
         c.numpy()
         rates.append(2 * n**3 * repeats / (time.perf_counter() - start) / 1e9)
-    return {"n": n, "gflops": statistics.median(rates), "window_gflops": rates}
+    return {"n": n, "dtype": dtype, "gflops": statistics.median(rates), "window_gflops": rates}
 
 
 def inference_throughput(path: Path | None = None, windows: int = 5, batch_size: int = 500) -> dict:
@@ -178,7 +179,7 @@ def profile_row(row: Row, batch_size: int = 128) -> dict:
     from . import profile, training
 
     keras.utils.set_random_seed(0)
-    model = _build(row.model, fast=row.fast_layers)
+    model = _build(row.model, fast=row.fast_layers, precision=row.precision)
     trainer = training.Trainer(model, 1e-3)
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (batch_size, *INPUT_SHAPE)).astype("float32")
@@ -200,14 +201,14 @@ def run_task(task: str, quick: bool) -> dict:
     """One measurement named by ``task`` (see the module docstring).
 
     Args:
-        task: ``ROW``, ``matmul``, ``inference`` or ``profile:ROW``.
+        task: ``ROW``, ``matmul`` (fp32), ``matmul_bf16``, ``inference`` or ``profile:ROW``.
         quick: fewer, shorter windows.
     """
 
     if task.startswith("profile:"):
         return profile_row(next(r for r in ROWS if r.name == task.split(":", 1)[1]))
-    if task == "matmul":
-        return matmul_gflops(windows=3 if quick else 7)
+    if task in ("matmul", "matmul_bf16"):
+        return matmul_gflops(windows=3 if quick else 7, dtype="bfloat16" if task == "matmul_bf16" else "float32")
     if task == "inference":
         return inference_throughput(windows=3 if quick else 7)
     row = next(r for r in ROWS if r.name == task)
