@@ -456,3 +456,12 @@ def test_gradient_probe_logs_every_stage_at_init_and_each_epoch_and_survives_a_r
     assert set(whole[0]["main"]) == set(whole[0]["with_heads"]) == stages
     assert whole[0]["main"]["aux1"] == 0.0 < whole[0]["with_heads"]["aux1"]  # only the heads' loss reaches them
     assert whole == json.loads((tmp_path / "split" / run_folder.GRADIENTS).read_text())
+
+
+def test_a_recorded_width_table_reads_back_as_lists_and_still_matches():
+    """Tuples in model_args (equal_widths' table) come back from JSON as lists: not a change."""
+    recorded = json.loads(json.dumps(recipes.EQUAL_WIDTHS.record()))
+    assert isinstance(recorded["model_args"]["widths"][0], list)
+    assert run_folder._mismatches(recorded, recipes.EQUAL_WIDTHS) == []
+    other = replace(recipes.EQUAL_WIDTHS, model_args=recipes.EQUAL_WIDTHS.model_args | {"widths": ((21,) * 6,) * 5})
+    assert [m.split(":")[0] for m in run_folder._mismatches(recorded, other)] == ["model_args"]

@@ -92,6 +92,7 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
     _study("aux_paper_val_15ep", "aux_paper", 0, "9 modules + paper's heads", "the paper's heads, scaled (0.3)"),
     _study("deep_aux_val_15ep", "deep_aux", 0, "9 modules + light heads", "global-pool auxiliary heads (0.3)"),
     _study("deep_val_15ep", "deep", 0, "9 modules", "GoogLeNet's nine modules, an extra pool after the 7th"),
+    _study("vgg_val_15ep", "vgg", 0, "small VGG-style", "3 stages of two 3x3 convs, about the same cost"),
 )
 
 

@@ -143,6 +143,10 @@ def _probe_writable(out: Path) -> None:
         ) from error
 
 
+def _as_json(value: object) -> object:
+    return json.loads(json.dumps(value))
+
+
 def _mismatches(previous: dict, recipe: Recipe) -> list[str]:
     current = recipe.record()
     defaults = replace(recipe, model_args={}).full_model_args()  # what a run recorded without them got
@@ -152,7 +156,7 @@ def _mismatches(previous: dict, recipe: Recipe) -> list[str]:
         old, new = stored, current.get(key, legacy)  # a recipe records gradient_probe only when set
         if key == "model_args":  # compare what the builder really got, defaults included
             old, new = defaults | dict(stored), recipe.full_model_args()
-        if old != new:
+        if _as_json(old) != _as_json(new):  # a stored tuple reads back as a list
             found.append(f"{key}: the folder has {stored!r}, the command gives {current.get(key, legacy)!r}")
     return found
 
