@@ -156,3 +156,22 @@ def test_a_closed_figure_can_still_be_checked():
     plt.close(fig)  # the chapters close a figure before its check runs in a hidden cell
     assert figure_checks.small_text(fig) == ["text 'tiny' is shown at 5.0 pt (minimum 7)"]
     assert figure_checks.legend_overlaps(fig) == []
+
+
+def test_tables_numbered_only_0_1_2_drop_that_column():
+    import pandas as pd
+
+    from googlenet import figures
+
+    numbered = pd.DataFrame({"branch": ["1x1", "3x3"], "macs": [1, 2]})
+    assert figures.numbered_only(numbered) and not figures.numbered_only(numbered.set_index("branch"))
+    assert figures.markdown_table(numbered).splitlines() == [
+        "| branch | macs |",
+        "|---|---|",
+        "| 1x1 | 1 |",
+        "| 3x3 | 2 |",
+    ]
+    html = figures.html_table(numbered)
+    assert 'class="dataframe"' in html and "<th>0</th>" not in html and "1x1" in html
+    named = pd.DataFrame({"macs": [1, 2]}, index=pd.RangeIndex(1, 3, name="module"))
+    assert figures.markdown_table(named).splitlines()[0] == "| module | macs |"

@@ -27,6 +27,27 @@ MARKDOWN_MAX_COLUMNS = 12
 which wraps its columns into blocks that fit the page."""
 
 
+def numbered_only(frame: pd.DataFrame) -> bool:
+    """Whether ``frame``'s index is pandas' default 0, 1, 2... (nothing a reader needs to see).
+
+    Args:
+        frame: the table.
+    """
+    index = frame.index
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and index.name is None
+
+
+def html_table(frame: pd.DataFrame) -> str:
+    """pandas' HTML table, without the index when it only numbers the rows.
+
+    Args:
+        frame: the table.
+    """
+    if numbered_only(frame):
+        return frame.to_html(index=False, border=1, max_rows=60)  # class "dataframe", as pandas
+    return frame._repr_html_()
+
+
 def markdown_table(frame: pd.DataFrame) -> str:
     """A pandas DataFrame as a Markdown table (what the PDF edition typesets as a real table).
 
@@ -49,6 +70,8 @@ def markdown_table(frame: pd.DataFrame) -> str:
     labels = [" / ".join(map(str, key)) if isinstance(key, tuple) else str(key) for key in frame.index]
     columns = [cells(pd.Series(labels, dtype=object))] + [cells(frame.iloc[:, i]) for i in range(frame.shape[1])]
     header = [index_name] + [str(c).replace("|", "\\|") for c in frame.columns]
+    if numbered_only(frame):  # rows only numbered: no index column
+        columns, header = columns[1:], header[1:]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     rows += ["| " + " | ".join(column[r] for column in columns) + " |" for r in range(len(frame))]
     return "\n".join(rows)
@@ -59,7 +82,8 @@ def use_book_style() -> None:
 
     In a notebook, every DataFrame is also shown as Markdown: the site keeps pandas' HTML table,
     and the PDF edition, which cannot use HTML, typesets the Markdown as a table that wraps to the
-    page instead of pandas' fixed-width text.
+    page instead of pandas' fixed-width text. A table whose rows are only numbered 0, 1, 2...
+    is shown without that column, in both.
     """
     mpl.rcParams.update(BOOK_STYLE)
     try:
@@ -69,6 +93,7 @@ def use_book_style() -> None:
     shell = get_ipython()
     if shell is not None:
         shell.display_formatter.formatters["text/markdown"].for_type(pd.DataFrame, markdown_table)
+        shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, html_table)
 
 
 def training_curves(
