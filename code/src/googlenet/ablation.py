@@ -93,6 +93,7 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
     _study("deep_aux_val_15ep", "deep_aux", 0, "9 modules + light heads", "global-pool auxiliary heads (0.3)"),
     _study("deep_val_15ep", "deep", 0, "9 modules", "GoogLeNet's nine modules, an extra pool after the 7th"),
     _study("vgg_val_15ep", "vgg", 0, "small VGG-style", "3 stages of two 3x3 convs, about the same cost"),
+    _study("wide_val_15ep", "wide", 0, "filters x2", "every branch and the stem's second conv twice as wide"),
 )
 
 
