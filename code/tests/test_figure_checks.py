@@ -175,3 +175,13 @@ def test_tables_numbered_only_0_1_2_drop_that_column():
     assert 'class="dataframe"' in html and "<th>0</th>" not in html and "1x1" in html
     named = pd.DataFrame({"macs": [1, 2]}, index=pd.RangeIndex(1, 3, name="module"))
     assert figures.markdown_table(named).splitlines()[0] == "| module | macs |"
+
+
+def test_long_cell_text_is_never_cut_short():
+    import pandas as pd
+
+    from googlenet import figures
+
+    long = "submitted to the Fashion-MNIST README, not tested by its authors"
+    frame = pd.DataFrame({"source": [long]}, index=pd.Index(["VGG16"], name="model"))
+    assert long in figures.markdown_table(frame) and long in figures.html_table(frame)

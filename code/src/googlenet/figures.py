@@ -43,9 +43,10 @@ def html_table(frame: pd.DataFrame) -> str:
     Args:
         frame: the table.
     """
-    if numbered_only(frame):
-        return frame.to_html(index=False, border=1, max_rows=60)  # class "dataframe", as pandas
-    return frame._repr_html_()
+    with pd.option_context("display.max_colwidth", None):  # a cell's text is never cut short
+        if numbered_only(frame):
+            return frame.to_html(index=False, border=1, max_rows=60)  # class "dataframe", as pandas
+        return frame._repr_html_()
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
@@ -63,7 +64,8 @@ def markdown_table(frame: pd.DataFrame) -> str:
         raise NotImplementedError(f"{frame.shape[1] + 1} columns: too wide for a page, shown as text")
 
     def cells(series: pd.Series) -> list[str]:
-        text = series.to_string(index=False, header=False).splitlines() if len(series) else []
+        with pd.option_context("display.max_colwidth", None):  # never cut a cell's text short
+            text = series.to_string(index=False, header=False).splitlines() if len(series) else []
         return [cell.strip().replace("|", "\\|") for cell in text]
 
     index_name = " / ".join(str(n) for n in frame.index.names if n is not None)
