@@ -123,3 +123,15 @@ def test_runs_of_refuses_mixed_budgets_and_repeated_seeds():
     twice = [ablation.VALIDATION_STUDY[0], ablation.VALIDATION_STUDY[0]]
     with pytest.raises(ValueError, match="twice"):
         ablation.runs_of("improved", twice)
+
+
+def test_followup_claims_compare_registered_recipes_with_the_baseline():
+    from googlenet import followups
+
+    assert len({c.key for c in followups.FOLLOWUP_CLAIMS}) == len(followups.FOLLOWUP_CLAIMS)
+    for claim in followups.FOLLOWUP_CLAIMS:
+        assert {claim.better, claim.worse} <= set(recipes.RECIPES) and claim.worse == "improved"
+        assert recipes.get(claim.better).epochs == recipes.IMPROVED.epochs
+    assert [a.seed for a in ablation.runs_of("improved", followups.FOLLOWUP_STUDY)] == [0, 1, 2]
+    run = followups.followup("ema", "EMA", "weights averaged")
+    assert run.run == f"ema_val_{ablation.STUDY_EPOCHS}ep" and run.validation and run.label == "EMA"

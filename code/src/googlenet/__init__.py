@@ -15,7 +15,8 @@ Importing it silences TensorFlow's start-up logging before TensorFlow loads (see
 * ``paths``: where the shipped results are; ``provenance``: commit, machine, versions, atomic JSON;
 * ``evaluate``: predictions, accuracy, confusion matrices, training curves;
 * ``stats``: paired tests of two classifiers on the same images (McNemar, bootstrap intervals);
-* ``ablation``: chapter 9's study; ``figures``: the book's plots; ``figure_checks``: their
+* ``ablation``: chapter 9's study; ``followups``: chapter 10's and the appendix's arms;
+  ``averaging``: a moving average of the weights; ``figures``: the book's plots; ``figure_checks``: their
   legibility (text size, legends, distinct series); ``diagrams``: modules and
   networks drawn from built models; ``receptive``: receptive fields of built models;
 * ``gradients``: how much of the loss's gradient reaches each stage (the auxiliary heads' claim);
@@ -29,6 +30,7 @@ runtime.quiet_tensorflow()
 
 from . import (  # noqa: E402
     ablation,
+    averaging,
     bench,
     blocks,
     checks,
@@ -38,6 +40,7 @@ from . import (  # noqa: E402
     evaluate,
     figure_checks,
     figures,
+    followups,
     gradients,
     models,
     module_cost,
@@ -54,6 +57,7 @@ from . import (  # noqa: E402
 
 __all__ = [
     "ablation",
+    "averaging",
     "bench",
     "blocks",
     "checks",
@@ -63,6 +67,7 @@ __all__ = [
     "evaluate",
     "figure_checks",
     "figures",
+    "followups",
     "gradients",
     "models",
     "module_cost",
