@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from googlenet import ablation, cost, data, evaluate, paths, run_folder, runs
+from googlenet import ablation, cost, data, evaluate, followups, paths, run_folder, runs
 from googlenet.models.note import counting_twin
 
 SHIPPED = sorted(p.name for p in paths.results_dir().iterdir() if (p / "model.keras").exists())
@@ -41,7 +41,7 @@ def test_the_study_budget_is_what_the_rule_picks_from_the_shipped_budget_runs():
 
 
 def test_every_validation_run_holds_out_the_same_images():
-    study = [*ablation.BUDGET_RUNS, *ablation.VALIDATION_STUDY]
+    study = [*ablation.BUDGET_RUNS, *ablation.VALIDATION_STUDY, *followups.FOLLOWUP_RUNS]
     assert {a.run for a in study} <= set(SHIPPED)
     hashes = {runs.load_run(a.run).metadata["validation"]["indices_sha256"] for a in study}
     assert len(hashes) == 1

@@ -13,7 +13,21 @@ from dataclasses import replace
 
 from .ablation import VALIDATION_STUDY, Ablation, Claim, planned_run
 
-FOLLOWUP_RUNS: tuple[Ablation, ...] = ()
+
+def followup(config: str, label: str, change: str) -> Ablation:
+    """The seed-0 run of ``config`` with chapter 9's budget and validation split.
+
+    Args:
+        config: a recipe name.
+        label: the run's short name in tables.
+        change: what it changes, in a few words.
+    """
+    return replace(planned_run(config), label=label, change=change)
+
+
+FOLLOWUP_RUNS: tuple[Ablation, ...] = (
+    followup("factorised", "factorised modules", "every 5x5 as two stacked 3x3 convolutions"),
+)
 """The arms trained so far (registered once their folder is committed)."""
 
 FOLLOWUP_STUDY: tuple[Ablation, ...] = tuple(a for a in VALIDATION_STUDY if a.config == "improved") + FOLLOWUP_RUNS
@@ -27,14 +41,3 @@ FOLLOWUP_CLAIMS: tuple[Claim, ...] = (
     Claim("ema", "a moving average of the weights helps", "paper", "ema", "improved"),
     Claim("bf16", "bfloat16 arithmetic changes accuracy", "recipe", "bf16", "improved"),
 )
-
-
-def followup(config: str, label: str, change: str) -> Ablation:
-    """The seed-0 run of ``config`` with chapter 9's budget and validation split.
-
-    Args:
-        config: a recipe name.
-        label: the run's short name in tables.
-        change: what it changes, in a few words.
-    """
-    return replace(planned_run(config), label=label, change=change)
