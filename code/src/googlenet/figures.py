@@ -195,14 +195,14 @@ def confusion_matrix_figure(counts, class_names, title: str | None = None) -> pl
     ax.imshow(np.log1p(counts), cmap="Blues")
     ax.grid(False)
     ticks = range(len(class_names))
-    ax.set_xticks(ticks, class_names, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(ticks, class_names, fontsize=8)
+    ax.set_xticks(ticks, class_names, rotation=45, ha="right", fontsize=9)
+    ax.set_yticks(ticks, class_names, fontsize=9)
     ax.set(xlabel="predicted class", ylabel="true class")
     threshold = np.log1p(counts).max() / 2
     for i in ticks:
         for j in ticks:
             colour = "white" if np.log1p(counts[i, j]) > threshold else "black"
-            ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=7, color=colour)
+            ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=8, color=colour)
     if title:
         ax.set_title(title)
     fig.tight_layout()
