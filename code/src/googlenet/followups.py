@@ -28,6 +28,7 @@ def followup(config: str, label: str, change: str) -> Ablation:
 FOLLOWUP_RUNS: tuple[Ablation, ...] = (
     followup("factorised", "factorised modules", "every 5x5 as two stacked 3x3 convolutions"),
     followup("separable", "separable modules", "the 3x3 and 5x5 as depthwise separable convolutions"),
+    followup("label_smoothing", "label smoothing", "training targets smoothed with epsilon 0.1"),
 )
 """The arms trained so far (registered once their folder is committed)."""
 
