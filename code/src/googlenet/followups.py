@@ -29,6 +29,7 @@ FOLLOWUP_RUNS: tuple[Ablation, ...] = (
     followup("factorised", "factorised modules", "every 5x5 as two stacked 3x3 convolutions"),
     followup("separable", "separable modules", "the 3x3 and 5x5 as depthwise separable convolutions"),
     followup("label_smoothing", "label smoothing", "training targets smoothed with epsilon 0.1"),
+    followup("ema", "moving average", "scored and saved with the weights' moving average (0.999)"),
 )
 """The arms trained so far (registered once their folder is committed)."""
 
