@@ -30,6 +30,7 @@ FOLLOWUP_RUNS: tuple[Ablation, ...] = (
     followup("separable", "separable modules", "the 3x3 and 5x5 as depthwise separable convolutions"),
     followup("label_smoothing", "label smoothing", "training targets smoothed with epsilon 0.1"),
     followup("ema", "moving average", "scored and saved with the weights' moving average (0.999)"),
+    followup("bf16", "bfloat16", "mixed bfloat16 arithmetic, float32 weights and logits"),
 )
 """The arms trained so far (registered once their folder is committed)."""
 
