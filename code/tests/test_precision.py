@@ -106,3 +106,21 @@ def test_precision_is_recorded_only_when_not_float32_and_refused_when_unknown():
     ]
     with pytest.raises(ValueError, match="precision"):
         replace(recipes.IMPROVED, precision="float16")
+
+
+def test_a_bfloat16_run_ships_a_float32_model_with_its_weights(tiny, tmp_path):
+    from dataclasses import replace
+
+    import numpy as np
+
+    from googlenet import runs
+
+    recipe = replace(_small(num_modules=2), precision="mixed_bfloat16", epochs=1, batch_size=16)
+    meta = runs.train_run(recipe, tmp_path / "run", tiny, progress=False, log=lambda m: None)
+    shipped = keras.models.load_model(tmp_path / "run" / "model.keras", safe_mode=True)
+    assert meta["inference_precision"] == "float32" and meta["run_config"]["precision"] == "mixed_bfloat16"
+    assert {layer.dtype_policy.name for layer in shipped.layers} == {"float32"}
+    from googlenet import evaluate
+
+    assert meta["test_accuracy"] == evaluate.accuracy(shipped, tiny.x_test, tiny.y_test)
+    assert np.isfinite(shipped.predict(tiny.x_test[:4, ..., None].astype("float32"), verbose=0)).all()

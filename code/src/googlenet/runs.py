@@ -14,7 +14,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import keras
@@ -27,6 +27,7 @@ from .evaluate import NOTE_TEST_ACCURACY, accuracy, first_epoch_reaching
 from .models.heads import has_auxiliary_heads, inference_model
 from .models.note import counting_twin
 from .paths import results_dir
+from .precision import DEFAULT_PRECISION
 from .provenance import (
     git_commit,
     library_versions,
@@ -249,6 +250,21 @@ def _train(recipe, out, data, split: Split, state, progress, stop_after, log) ->
     return finalize(model, recipe, out, history, data, commit, split)
 
 
+def float32_twin(model: keras.Model, recipe: Recipe) -> keras.Model:
+    """``model``'s weights in the same network built in float32 (a bfloat16-trained model, shipped).
+
+    bfloat16 convolutions need a CPU that oneDNN can run them on; the float32 twin runs anywhere.
+
+    Args:
+        model: the trained model (its main head only, or all heads, as the twin is built).
+        recipe: its recipe; the twin is built from it with ``precision="float32"``.
+    """
+    twin = replace(recipe, precision=DEFAULT_PRECISION).build()
+    twin = inference_model(twin) if has_auxiliary_heads(twin) and not has_auxiliary_heads(model) else twin
+    twin.set_weights(model.get_weights())
+    return twin
+
+
 def finalize(
     model: keras.Model, recipe: Recipe, out: Path, history: list[dict], data, commit: str | None, split: Split
 ) -> dict:
@@ -264,6 +280,8 @@ def finalize(
         split: the images the run trained and validated on.
     """
     final = inference_model(model) if has_auxiliary_heads(model) else model
+    if recipe.precision != DEFAULT_PRECISION:  # ship float32 inference: bfloat16 kernels need the CPU's support
+        final = float32_twin(final, recipe)
     save_model_atomic(final, out / MODEL)
     reloaded = keras.models.load_model(out / MODEL, safe_mode=True)
     test_accuracy = accuracy(reloaded, data.x_test, data.y_test)
@@ -306,5 +324,7 @@ def finalize(
         "machine": machine_description(),
         "model_file_bytes": (out / MODEL).stat().st_size,
     }
+    if recipe.precision != DEFAULT_PRECISION:  # trained in bfloat16, shipped and scored in float32
+        metadata["inference_precision"] = DEFAULT_PRECISION
     write_json_atomic(out / METADATA, metadata)
     return metadata
