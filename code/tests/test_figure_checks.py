@@ -24,10 +24,11 @@ def test_a_clean_figure_passes():
     plt.close(fig)
 
 
-def test_tiny_text_is_found():
+def test_text_under_eight_points_is_found():
+    assert figure_checks.MIN_FONT_PT == 8  # the messages below name it
     fig, ax = _figure()
     ax.set_title("tiny", fontsize=5)
-    assert figure_checks.small_text(fig) == ["text 'tiny' is shown at 5.0 pt (minimum 7)"]
+    assert figure_checks.small_text(fig) == ["text 'tiny' is shown at 5.0 pt (minimum 8)"]
     plt.close(fig)
 
 
@@ -38,7 +39,7 @@ def test_text_of_a_figure_wider_than_the_page_shrinks_with_it():
     ax.set_yticks([])
     assert figure_checks.display_scale(fig) == 0.5
     assert figure_checks.small_text(fig) == [
-        "text 'ten points' is shown at 5.0 pt (10.0 pt in a 14-inch figure) (minimum 7)"
+        "text 'ten points' is shown at 5.0 pt (10.0 pt in a 14-inch figure) (minimum 8)"
     ]
     fig.set_figwidth(7)
     assert figure_checks.display_scale(fig) == 1 and figure_checks.small_text(fig) == []
@@ -154,7 +155,7 @@ def test_a_closed_figure_can_still_be_checked():
     ax.plot([0, 1], [0, 1], label="line")
     ax.set_title("tiny", fontsize=5)
     plt.close(fig)  # the chapters close a figure before its check runs in a hidden cell
-    assert figure_checks.small_text(fig) == ["text 'tiny' is shown at 5.0 pt (minimum 7)"]
+    assert figure_checks.small_text(fig) == ["text 'tiny' is shown at 5.0 pt (minimum 8)"]
     assert figure_checks.legend_overlaps(fig) == []
 
 

@@ -4,10 +4,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from googlenet import blocks, diagrams, figures  # noqa: E402
+from googlenet import blocks, diagrams, figure_checks, figures  # noqa: E402
 
 
 def _texts(fig):
@@ -65,9 +66,11 @@ def test_network_diagram_draws_every_module_with_its_widths(fast):
     text = texts(diagrams.draw_network(model))
     for name, (f1, r3, f3, r5, f5, pp) in paper.GOOGLENET_MODULES.items():
         assert name in text
-        assert {f"1x1 {f1}", f"{r3} > 3x3 {f3}", f"{r5} > 5x5 {f5}", f"pool > {pp}"} <= set(text), name
+        assert {f"{f1}", f"{r3} > {f3}", f"{r5} > {f5}", f"{pp}"} <= set(text), name
+    assert {"#1x1", "#3x3 reduce\n> #3x3", "#5x5 reduce\n> #5x5", "pool\n> proj"} <= set(text)
     assert "aux1:\n5x5/3 avg pool > 1x1 conv 128\n> FC 1024 > dropout 70%" in text
     assert "7x7x1024" in text and "conv1_7x7: conv 7x7/2, 64" in text
+    assert figure_checks.small_text(diagrams.draw_network(model)) == []
     build = improved.improved_net(num_modules=6, aux_heads=True, fast=fast)
     text = texts(diagrams.draw_network(build))
     assert {"1", "6"} <= set(text) and "aux2:\nglobal avg pool > FC 128\n> dropout 50%" in text
@@ -80,3 +83,12 @@ def test_network_diagram_refuses_a_model_without_modules():
 
     with pytest.raises(ValueError, match="no inception modules"):
         diagrams.draw_network(plain.plain_conv_stack(depth=2, width=4, input_shape=(8, 8, 1)))
+
+
+def test_confusion_counts_are_white_only_on_dark_cells():
+    counts = np.diag([1000, 500, 20]) + 1  # diagonal dark, the rest nearly white
+    fig = figures.confusion_matrix_figure(counts, ["a", "b", "c"])
+    texts = {t.get_text(): t.get_color() for t in fig.axes[0].texts}
+    assert texts["1001"] == "white" and texts["1"] == "black"
+    assert figure_checks.small_text(fig) == []
+    plt.close(fig)

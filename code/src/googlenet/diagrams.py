@@ -191,9 +191,10 @@ def draw_network(model: keras.Model, title: str | None = None) -> plt.Figure:
     """A vertical strip of a network's stages, read from a built model.
 
     Each stem layer is one box (batch norm and ReLU folded into their convolution); each
-    inception module is a row of its four branches with their widths (#1x1; #3x3 reduce > #3x3;
-    #5x5 reduce > #5x5; pool > proj); an auxiliary head is described beside the module it reads.
-    The output size of every stage is on the right.
+    inception module is a row of its four branches' widths, one column per branch, the column's
+    heading saying which (#1x1; #3x3 reduce > #3x3; #5x5 reduce > #5x5; pool > proj); the output
+    size of every stage follows, and an auxiliary head is described beside the module it reads.
+    The figure is 7 inches wide, the site's column, so its text is shown at its size.
 
     Args:
         model: a built functional model with inception modules (the paper's GoogLeNet, the
@@ -203,26 +204,31 @@ def draw_network(model: keras.Model, title: str | None = None) -> plt.Figure:
     rows = _rows(model)
     if not any(kind == "module" for kind, *_ in rows):
         raise ValueError(f"model {model.name!r} has no inception modules (Concatenate layers) to draw")
-    fig, ax = plt.subplots(figsize=(7.8, 0.34 * len(rows) + 0.9))
+    fig, ax = plt.subplots(figsize=(7.0, 0.34 * len(rows) + 1.1))  # 7 in: the site's column
     ax.set_xlim(0, 10)
-    ax.set_ylim(len(rows) - 0.4, -1.0)
+    ax.set_ylim(len(rows) - 0.4, -1.6)
     ax.axis("off")
     box = {"boxstyle": "round,pad=0.22", "edgecolor": "#555555", "linewidth": 0.6}
-    ax.text(0.0, -0.75, "stage", fontsize=9, style="italic")
-    ax.text(0.55, -0.35, "module branches: #1x1 | #3x3 reduce > #3x3 | #5x5 reduce > #5x5 | pool > proj", fontsize=8)
-    ax.text(6.45, -0.75, "output", fontsize=9, style="italic")
+    branch_x = (0.75, 1.6, 3.0, 4.4)  # one column per branch, its kind in the heading
+    headings = ("#1x1", "#3x3 reduce\n> #3x3", "#5x5 reduce\n> #5x5", "pool\n> proj")
+    header = {"ha": "left", "va": "center", "fontsize": 9, "style": "italic"}
+    ax.text(0.0, -0.9, "stage", **header)
+    for x, heading in zip(branch_x, headings, strict=True):
+        ax.text(x, -0.9, heading, **header)
+    ax.text(5.6, -0.9, "output", **header)
+    ax.text(7.0, -0.9, "auxiliary head", **header)
     for y, (kind, label, shape, head) in enumerate(rows):
         if kind == "module":
             f1, r3, f3, r5, f5, pp = module_widths_of(model, label)
             ax.text(0.0, y, label.replace("inception_", ""), ha="left", va="center", fontsize=10, weight="bold")
-            texts = (f"1x1 {f1}", f"{r3} > 3x3 {f3}", f"{r5} > 5x5 {f5}", f"pool > {pp}")
-            for b, (text, colour) in enumerate(zip(texts, _MODULE_BRANCH_COLOURS, strict=True)):
-                ax.text(0.55 + 1.5 * b, y, text, ha="left", va="center", fontsize=9, bbox={**box, "facecolor": colour})
+            texts = (f"{f1}", f"{r3} > {f3}", f"{r5} > {f5}", f"{pp}")
+            for x, text, colour in zip(branch_x, texts, _MODULE_BRANCH_COLOURS, strict=True):
+                ax.text(x, y, text, ha="left", va="center", fontsize=9.5, bbox={**box, "facecolor": colour})
         else:
             ax.text(0.0, y, label, ha="left", va="center", fontsize=9, bbox={**box, "facecolor": _KIND_COLOURS[kind]})
-        ax.text(6.45, y, shape, ha="left", va="center", fontsize=9, color="#222222")
+        ax.text(5.6, y, shape, ha="left", va="center", fontsize=9.5, color="#222222")
         if head:
-            ax.text(7.7, y, head, ha="left", va="center", fontsize=8, color="#8a4500")
+            ax.text(7.0, y, head, ha="left", va="center", fontsize=8.5, color="#8a4500")
     if title:
         ax.set_title(title, fontsize=11)
     fig.tight_layout()

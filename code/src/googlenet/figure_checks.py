@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.lines import Line2D
 
-MIN_FONT_PT = 7.0
+MIN_FONT_PT = 8.0
 """Smallest text size, in points, as a reader sees it on the site."""
 
 PAGE_WIDTH_IN = 7.0

@@ -110,7 +110,7 @@ def training_curves(
         metrics: which metrics to plot, one panel each.
         title: the figure's title.
     """
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.5 * len(metrics), 3.0), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
         for prefix, label in (("train_", "train"), ("", "train"), ("test_", "test"), ("val_", "test")):
             key = f"{prefix}{metric}"
@@ -135,7 +135,7 @@ def image_grid(
     *,
     labels=None,
     class_names=None,
-    caption_pt: float = 8.0,
+    caption_pt: float = 9.0,
     caption_rows: int | None = None,
 ) -> plt.Figure:
     """Small greyscale images in a grid, each with an optional caption.
@@ -191,18 +191,18 @@ def confusion_matrix_figure(counts, class_names, title: str | None = None) -> pl
     import numpy as np
 
     counts = np.asarray(counts)
-    fig, ax = plt.subplots(figsize=(6.4, 5.6))
-    ax.imshow(np.log1p(counts), cmap="Blues")
+    fig, ax = plt.subplots(figsize=(6.8, 6.0))
+    image = ax.imshow(np.log1p(counts), cmap="Blues")
     ax.grid(False)
     ticks = range(len(class_names))
     ax.set_xticks(ticks, class_names, rotation=45, ha="right", fontsize=9)
     ax.set_yticks(ticks, class_names, fontsize=9)
     ax.set(xlabel="predicted class", ylabel="true class")
-    threshold = np.log1p(counts).max() / 2
     for i in ticks:
-        for j in ticks:
-            colour = "white" if np.log1p(counts[i, j]) > threshold else "black"
-            ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=8, color=colour)
+        for j in ticks:  # white text only on a dark cell: its shade's luminance below one half
+            red, green, blue, _ = image.cmap(image.norm(np.log1p(counts[i, j])))
+            colour = "white" if 0.2126 * red + 0.7152 * green + 0.0722 * blue < 0.5 else "black"
+            ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=9, color=colour)
     if title:
         ax.set_title(title)
     fig.tight_layout()

@@ -35,7 +35,9 @@ def make_augmenter(seed: int, shift_pixels: int = 2, flip: bool = True, size: in
         flip: whether to flip left-right with probability 1/2.
         size: image height and width in pixels (the shift is a fraction of it).
     """
-    steps = [keras.layers.RandomTranslation(shift_pixels / size, shift_pixels / size, fill_mode="constant", seed=seed)]
+    shift = shift_pixels / size  # Keras takes the shift as a fraction of the image
+    fill = "constant"  # the borders a shift empties are filled with fill_value, 0
+    steps = [keras.layers.RandomTranslation(shift, shift, fill_mode=fill, seed=seed)]
     if flip:
         steps.append(keras.layers.RandomFlip("horizontal", seed=seed + 1))
     return keras.Sequential(steps, name="augment")
@@ -175,10 +177,11 @@ class Trainer:
     def train_step(self, images, labels):
         with tf.GradientTape() as tape:
             outputs = as_heads(self.model(images, training=True))
-            losses = {name: self.training_loss(labels, logits) for name, logits in outputs.items()}
-            total = weighted_loss(losses, self.aux_weight)  # main + 0.3 x each auxiliary head
-        grads = tape.gradient(total, self.model.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables, strict=True))
+            losses = {h: self.training_loss(labels, out) for h, out in outputs.items()}
+            total = weighted_loss(losses, self.aux_weight)  # main + 0.3 x each aux head
+        weights = self.model.trainable_variables
+        grads = tape.gradient(total, weights)
+        self.optimizer.apply_gradients(zip(grads, weights, strict=True))
         if self.average is not None:
             self.average.update()
         self.train_loss.update_state(losses[MAIN])
