@@ -7,7 +7,8 @@ Example (background-friendly; progress goes to the log, checkpoints to the folde
 Run the same command again after an interruption: it resumes from the last completed epoch.
 A finished run is never rewritten: the command says so and changes nothing (``--extend`` adds
 epochs to a constant-rate run). ``python -m googlenet bench --quick`` measures training and
-inference throughput and writes ``results/benchmarks/<name>.json``.
+inference throughput and writes ``results/benchmarks/<name>.json``. ``python -m googlenet tta
+--run FOLDER`` scores a finished run with test-time augmentation and writes ``tta.json`` there.
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--name", default=None, help="output name (default: 'quick' or 'full')")
     bench.add_argument("--out", default=None, help="folder for <name>.json (default: the book's results/benchmarks)")
     bench.add_argument("--overwrite", action="store_true", help="replace an existing <name>.json")
+    tta = sub.add_parser("tta", help="score finished runs with test-time augmentation (writes tta.json)")
+    tta.add_argument("--run", required=True, nargs="+", help="run folders made with --validation")
+    tta.add_argument("--overwrite", action="store_true", help="replace a run's existing tta.json")
+    tta.add_argument("--data-dir", default=None, help="folder with the Fashion-MNIST IDX files (optional)")
     return parser
 
 
@@ -152,6 +157,25 @@ def _train(args) -> int:
     return 0
 
 
+def _tta(args) -> int:
+    from . import data as data_module
+    from . import tta
+
+    folders = [Path(folder).expanduser() for folder in args.run]
+    for folder in folders:  # every folder checked before ten forward passes are spent on any
+        if not (folder / "metadata.json").exists():
+            return _error(f"{folder} holds no finished run (no metadata.json)")
+        if not args.overwrite and (folder / tta.TTA_FILE).exists():
+            return _error(f"{folder / tta.TTA_FILE} exists: add --overwrite to score the run again")
+    try:
+        dataset = data_module.load_fashion_mnist(args.data_dir)
+        for folder in folders:
+            tta.score_run(folder, dataset, overwrite=args.overwrite, log=lambda m: print(m, flush=True))
+    except (data_module.DatasetNotFoundError, data_module.ChecksumError, ValueError, OSError) as error:
+        return _error(f"{error}".replace("\n", " "))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line.
 
@@ -159,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         argv: the arguments (default: ``sys.argv[1:]``).
     """
     args = _parser().parse_args(argv)
-    return _bench(args) if args.command == "bench" else _train(args)
+    return {"bench": _bench, "train": _train, "tta": _tta}[args.command](args)
 
 
 if __name__ == "__main__":
