@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from googlenet import ablation, cost, data, evaluate, followups, paths, run_folder, runs
+from googlenet import ablation, cost, data, evaluate, followups, paths, run_folder, runs, tta
 from googlenet.models.note import counting_twin
 
 SHIPPED = sorted(p.name for p in paths.results_dir().iterdir() if (p / "model.keras").exists())
@@ -54,3 +54,24 @@ def test_every_validation_run_holds_out_the_same_images():
         recorded = runs.load_run(a.run).metadata["run_config"]
         assert run_folder._mismatches(recorded, a.recipe()) == [], a.run
         assert recorded["config"] == a.config and recorded["epochs"] == a.epochs and recorded["seed"] == a.seed
+
+
+TTA_SHIPPED = sorted(name for name in SHIPPED if (paths.results_dir() / name / tta.TTA_FILE).exists())
+
+
+def test_some_runs_ship_test_time_augmentation():
+    assert {"improved_val_15ep", "improved_val_15ep_seed1", "improved_val_15ep_seed2"} <= set(TTA_SHIPPED)
+
+
+@pytest.mark.parametrize("name", TTA_SHIPPED)
+def test_shipped_tta_predictions_are_what_the_saved_model_predicts(name, fashion_mnist):
+    summary, predicted = tta.load_tta(name)
+    run = runs.load_run(name)
+    assert summary["run"] == name and summary["test_accuracy"]["single"] == run.metadata["test_accuracy"]
+    for view_set, classes in predicted.items():
+        assert float(np.mean(classes == fashion_mnist.y_test)) == summary["test_accuracy"][view_set]
+    assert summary["chosen_on_validation"] == tta.choose_view_set(summary["validation_accuracy"])
+    # Re-predicted on the first 500 test images (all ten views), the classes match the shipped ones
+    probabilities = tta.view_probabilities(run.load_model(), fashion_mnist.x_test[:500])
+    for view_set, classes in predicted.items():
+        assert np.array_equal(tta.combine(probabilities, view_set), classes[:500]), view_set
