@@ -8,7 +8,8 @@ Run the same command again after an interruption: it resumes from the last compl
 A finished run is never rewritten: the command says so and changes nothing (``--extend`` adds
 epochs to a constant-rate run). ``python -m googlenet bench --quick`` measures training and
 inference throughput and writes ``results/benchmarks/<name>.json``. ``python -m googlenet tta
---run FOLDER`` scores a finished run with test-time augmentation and writes ``tta.json`` there.
+--run FOLDER`` scores a finished run with test-time augmentation and writes ``tta.json`` there;
+``reestimate --run FOLDER`` recomputes its batch norm statistics and writes ``bn_reestimated.json``.
 """
 
 from __future__ import annotations
@@ -60,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     tta.add_argument("--run", required=True, nargs="+", help="run folders made with --validation")
     tta.add_argument("--overwrite", action="store_true", help="replace a run's existing tta.json")
     tta.add_argument("--data-dir", default=None, help="folder with the Fashion-MNIST IDX files (optional)")
+    reestimate = sub.add_parser(
+        "reestimate", help="recompute batch norm statistics of finished runs (writes bn_reestimated.json)"
+    )
+    reestimate.add_argument("--run", required=True, nargs="+", help="run folders made with --validation")
+    reestimate.add_argument("--overwrite", action="store_true", help="replace a run's existing results")
+    reestimate.add_argument("--data-dir", default=None, help="folder with the Fashion-MNIST IDX files (optional)")
     return parser
 
 
@@ -157,20 +164,20 @@ def _train(args) -> int:
     return 0
 
 
-def _tta(args) -> int:
+def _score_runs(args, module) -> int:
+    """``tta`` and ``reestimate``: every folder checked first, then ``module.score_run`` on each."""
     from . import data as data_module
-    from . import tta
 
     folders = [Path(folder).expanduser() for folder in args.run]
-    for folder in folders:  # every folder checked before ten forward passes are spent on any
+    for folder in folders:  # every folder checked before any model is loaded
         if not (folder / "metadata.json").exists():
             return _error(f"{folder} holds no finished run (no metadata.json)")
-        if not args.overwrite and (folder / tta.TTA_FILE).exists():
-            return _error(f"{folder / tta.TTA_FILE} exists: add --overwrite to score the run again")
+        if not args.overwrite and (folder / module.SUMMARY_FILE).exists():
+            return _error(f"{folder / module.SUMMARY_FILE} exists: add --overwrite to score the run again")
     try:
         dataset = data_module.load_fashion_mnist(args.data_dir)
         for folder in folders:
-            tta.score_run(folder, dataset, overwrite=args.overwrite, log=lambda m: print(m, flush=True))
+            module.score_run(folder, dataset, overwrite=args.overwrite, log=lambda m: print(m, flush=True))
     except (data_module.DatasetNotFoundError, data_module.ChecksumError, ValueError, OSError) as error:
         return _error(f"{error}".replace("\n", " "))
     return 0
@@ -183,7 +190,11 @@ def main(argv: list[str] | None = None) -> int:
         argv: the arguments (default: ``sys.argv[1:]``).
     """
     args = _parser().parse_args(argv)
-    return {"bench": _bench, "train": _train, "tta": _tta}[args.command](args)
+    if args.command in ("tta", "reestimate"):
+        from . import reestimation, tta
+
+        return _score_runs(args, tta if args.command == "tta" else reestimation)
+    return _bench(args) if args.command == "bench" else _train(args)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from .models.heads import main_output
 from .provenance import git_commit, library_versions, machine_description, write_json_atomic
 from .runs import VALIDATION_INDICES, load_run
 
-TTA_FILE = "tta.json"
+SUMMARY_FILE = TTA_FILE = "tta.json"
 PREDICTIONS_FILE = "tta_predictions.npz"
 
 VIEW_SETS: dict[str, tuple[tuple[tuple[int, int], ...], bool]] = {
