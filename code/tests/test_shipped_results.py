@@ -6,10 +6,12 @@ chapters re-score the runs they discuss too; this test covers every folder under
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
-from googlenet import ablation, cost, data, evaluate, followups, paths, run_folder, runs, tta
+from googlenet import ablation, cost, data, evaluate, followups, paths, reestimation, run_folder, runs, tta
 from googlenet.models.note import counting_twin
 
 SHIPPED = sorted(p.name for p in paths.results_dir().iterdir() if (p / "model.keras").exists())
@@ -75,3 +77,28 @@ def test_shipped_tta_predictions_are_what_the_saved_model_predicts(name, fashion
     probabilities = tta.view_probabilities(run.load_model(), fashion_mnist.x_test[:500])
     for view_set, classes in predicted.items():
         assert np.array_equal(tta.combine(probabilities, view_set), classes[:500]), view_set
+
+
+REESTIMATED = sorted(n for n in SHIPPED if (paths.results_dir() / n / reestimation.SUMMARY_FILE).exists())
+
+
+def test_shipped_reestimations_are_consistent_with_their_runs(fashion_mnist):
+    assert {"ema_val_15ep", "improved_val_15ep"} <= set(REESTIMATED)
+    for name in REESTIMATED:
+        summary, predicted = reestimation.load_reestimated(name)
+        assert summary["run"] == name
+        assert summary["test_accuracy"]["saved"] == runs.load_run(name).metadata["test_accuracy"]
+        assert float(np.mean(predicted == fashion_mnist.y_test)) == summary["test_accuracy"]["reestimated"]
+
+
+def test_a_shipped_reestimation_is_what_recomputing_gives(fashion_mnist, tmp_path):
+    """Recomputed here from the saved model (about 40 s): the statistics are sums over 55,000
+    images in the CPU's order, so a handful of near-tied test images may change class."""
+    name = "improved_val_15ep"
+    summary, predicted = reestimation.load_reestimated(name)
+    model = runs.load_run(name).load_model()
+    val = set(json.loads((paths.results_dir() / name / runs.VALIDATION_INDICES).read_text()))
+    train = np.array([i for i in range(len(fashion_mnist.y_train)) if i not in val])
+    reestimation.reestimate_batch_norm(model, fashion_mnist.x_train[train], batch_size=summary["batch_size"])
+    again = evaluate.predict_classes(model, fashion_mnist.x_test)
+    assert np.mean(again != predicted) <= 0.001  # at most 10 of the 10,000 test images
