@@ -66,14 +66,14 @@ def test_network_diagram_draws_every_module_with_its_widths(fast):
     text = texts(diagrams.draw_network(model))
     for name, (f1, r3, f3, r5, f5, pp) in paper.GOOGLENET_MODULES.items():
         assert name in text
-        assert {f"{f1}", f"{r3} > {f3}", f"{r5} > {f5}", f"{pp}"} <= set(text), name
-    assert {"#1x1", "#3x3 reduce\n> #3x3", "#5x5 reduce\n> #5x5", "pool\n> proj"} <= set(text)
-    assert "aux1:\n5x5/3 avg pool > 1x1 conv 128\n> FC 1024 > dropout 70%" in text
+        assert {f"{f1}", f"{r3} → {f3}", f"{r5} → {f5}", f"{pp}"} <= set(text), name
+    assert {"#1x1", "#3x3 reduce\n→ #3x3", "#5x5 reduce\n→ #5x5", "pool\n→ proj"} <= set(text)
+    assert "aux1:\n5x5/3 avg pool → 1x1 conv 128\n→ FC 1024 → dropout 70%" in text
     assert "7x7x1024" in text and "conv1_7x7: conv 7x7/2, 64" in text
     assert figure_checks.small_text(diagrams.draw_network(model)) == []
     build = improved.improved_net(num_modules=6, aux_heads=True, fast=fast)
     text = texts(diagrams.draw_network(build))
-    assert {"1", "6"} <= set(text) and "aux2:\nglobal avg pool > FC 128\n> dropout 50%" in text
+    assert {"1", "6"} <= set(text) and "aux2:\nglobal avg pool → FC 128\n→ dropout 50%" in text
     for i, widths in enumerate(improved.IMPROVED_WIDTHS[:6], start=1):
         assert diagrams.module_widths_of(build, f"inception_{i}") == widths
 

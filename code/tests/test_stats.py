@@ -141,3 +141,10 @@ def test_a_single_run_borrows_the_other_recipes_seed_noise():
     # the three seeds' mean against a run that varies like a seed must be wider than that.
     images_only = stats.bootstrap_seed_difference([single], [np.mean(seeds, axis=0) > 0.5], draws=400)
     assert borrowed.high - borrowed.low > 1.5 * (images_only.high - images_only.low)
+
+
+def test_p_values_print_as_prose_prints_them():
+    assert stats.format_p(0.61) == "0.61" and stats.format_p(0.0071) == "0.0071" and stats.format_p(1.0) == "1"
+    assert stats.format_p(8.2e-05) == "8 × 10⁻⁵" and stats.format_p(1.6e-14) == "2 × 10⁻¹⁴"
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        stats.format_p(1.5)

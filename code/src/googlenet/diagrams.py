@@ -143,8 +143,8 @@ def _head_description(model: keras.Model, head: str) -> str:
         parts.append(f"FC {names[f'{head}_fc'].units}")
     if f"{head}_dropout" in names:
         parts.append(f"dropout {names[f'{head}_dropout'].rate:.0%}")
-    lines = [" > ".join(parts[i : i + 2]) for i in range(0, len(parts), 2)]  # two steps a line
-    return f"{head}:\n" + "\n> ".join(lines)
+    lines = [" → ".join(parts[i : i + 2]) for i in range(0, len(parts), 2)]  # two steps a line
+    return f"{head}:\n" + "\n→ ".join(lines)
 
 
 def _rows(model: keras.Model) -> list[tuple[str, str, str, str | None]]:
@@ -192,7 +192,7 @@ def draw_network(model: keras.Model, title: str | None = None) -> plt.Figure:
 
     Each stem layer is one box (batch norm and ReLU folded into their convolution); each
     inception module is a row of its four branches' widths, one column per branch, the column's
-    heading saying which (#1x1; #3x3 reduce > #3x3; #5x5 reduce > #5x5; pool > proj); the output
+    heading saying which (#1x1; #3x3 reduce → #3x3; #5x5 reduce → #5x5; pool → proj); the output
     size of every stage follows, and an auxiliary head is described beside the module it reads.
     The figure is 7 inches wide, the site's column, so its text is shown at its size.
 
@@ -210,7 +210,7 @@ def draw_network(model: keras.Model, title: str | None = None) -> plt.Figure:
     ax.axis("off")
     box = {"boxstyle": "round,pad=0.22", "edgecolor": "#555555", "linewidth": 0.6}
     branch_x = (0.75, 1.6, 3.0, 4.4)  # one column per branch, its kind in the heading
-    headings = ("#1x1", "#3x3 reduce\n> #3x3", "#5x5 reduce\n> #5x5", "pool\n> proj")
+    headings = ("#1x1", "#3x3 reduce\n→ #3x3", "#5x5 reduce\n→ #5x5", "pool\n→ proj")
     header = {"ha": "left", "va": "center", "fontsize": 9, "style": "italic"}
     ax.text(0.0, -0.9, "stage", **header)
     for x, heading in zip(branch_x, headings, strict=True):
@@ -221,7 +221,7 @@ def draw_network(model: keras.Model, title: str | None = None) -> plt.Figure:
         if kind == "module":
             f1, r3, f3, r5, f5, pp = module_widths_of(model, label)
             ax.text(0.0, y, label.replace("inception_", ""), ha="left", va="center", fontsize=10, weight="bold")
-            texts = (f"{f1}", f"{r3} > {f3}", f"{r5} > {f5}", f"{pp}")
+            texts = (f"{f1}", f"{r3} → {f3}", f"{r5} → {f5}", f"{pp}")
             for x, text, colour in zip(branch_x, texts, _MODULE_BRANCH_COLOURS, strict=True):
                 ax.text(x, y, text, ha="left", va="center", fontsize=9.5, bbox={**box, "facecolor": colour})
         else:

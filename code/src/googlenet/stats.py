@@ -285,3 +285,22 @@ def detectable_difference(discordant: float, images: int, z: float = 1.96) -> fl
     if discordant < 0 or images < 1:
         raise ValueError(f"need discordant >= 0 and images >= 1, got {discordant} and {images}")
     return 100 * z * float(np.sqrt(discordant)) / images
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def format_p(p: float) -> str:
+    """A p-value as prose prints it: two significant digits, or "8 × 10⁻⁵" below 0.001.
+
+    Args:
+        p: the p-value, in [0, 1].
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"a p-value lies in [0, 1], got {p}")
+    if p == 0.0:
+        return "0"
+    if p >= 0.001:
+        return f"{p:.2g}"
+    mantissa, exponent = f"{p:.0e}".split("e")
+    return f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
