@@ -176,11 +176,11 @@ def check_site(html_dir: Path, toc_file: Path, screenshot_dir: Path | None = Non
             notebook = Path(html_dir, "_sources", page_path).with_suffix(".ipynb")
             if page_path.startswith("book/") and notebook.exists() and not any(u.endswith(".ipynb") for u in links):
                 report.problems.append(f"{page_path}: no .ipynb download link")
-            # What does not fit the content column at this width: code a reader would scroll, tables cut off
+            # What does not fit the content column at this width: code or output a reader would scroll, tables cut off
             wide = page.evaluate(
                 """() => {
                   const over = e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1;  // shown, and scrolls
-                  const code = [...document.querySelectorAll('div.cell_input pre')].filter(over);
+                  const code = [...document.querySelectorAll('article pre')].filter(over);  // inputs, outputs, text
                   const tables = [...document.querySelectorAll('article table')].filter(
                     t => t.getBoundingClientRect().width > document.querySelector('article').clientWidth + 1
                       || (t.parentElement && over(t.parentElement)));
@@ -189,7 +189,7 @@ def check_site(html_dir: Path, toc_file: Path, screenshot_dir: Path | None = Non
                 }"""
             )
             for line in wide["code"]:
-                report.problems.append(f"{page_path}: a code cell is wider than the column: {line[:60]!r}")
+                report.problems.append(f"{page_path}: a code block is wider than the column: {line[:60]!r}")
             for head in wide["tables"]:
                 report.problems.append(f"{page_path}: a table is wider than the column (it starts {head!r})")
             if screenshot_dir is not None:
