@@ -87,6 +87,8 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
     _study("no_bn_val_15ep", "no_bn", 0, "no batch norm", "convolution + bias + ReLU, no batch normalisation"),
     _study("constant_lr_val_15ep", "constant_lr", 0, "constant learning rate", "Adam at 0.002 throughout, no decay"),
     _study("equal_widths_val_15ep", "equal_widths", 0, "equal widths", "20 filters in every branch, same cost"),
+    _study("equal_widths_val_15ep_seed1", "equal_widths", 1, "equal widths, seed 1", "equal widths, another seed"),
+    _study("equal_widths_val_15ep_seed2", "equal_widths", 2, "equal widths, seed 2", "equal widths, another seed"),
     _study("vgg_shaped_val_15ep", "vgg_shaped", 0, "VGG-shaped", "4 stages of three 3x3 convs, width doubling"),
     _study("no_augment_val_15ep", "no_augment", 0, "no augmentation", "no random shifts or flips"),
     _study("aux_paper_val_15ep", "aux_paper", 0, "9 modules + paper's heads", "the paper's heads, scaled (0.3)"),
