@@ -25,7 +25,7 @@ import numpy as np
 from .data import FashionMNIST
 from .evaluate import predict_classes
 from .provenance import git_commit, library_versions, machine_description, write_json_atomic
-from .runs import VALIDATION_INDICES, load_run
+from .runs import load_run, validation_run
 
 SUMMARY_FILE = "bn_reestimated.json"
 PREDICTIONS_FILE = "bn_reestimated_predictions.npz"
@@ -86,13 +86,8 @@ def score_run(folder: str | Path, data: FashionMNIST, *, overwrite: bool = False
         overwrite: replace existing result files (else an error says they exist).
         log: where progress lines go.
     """
-    run = load_run(Path(folder))
+    run, val_idx = validation_run(folder, (SUMMARY_FILE, PREDICTIONS_FILE), overwrite)
     out = run.folder
-    if not overwrite and ((out / SUMMARY_FILE).exists() or (out / PREDICTIONS_FILE).exists()):
-        raise FileExistsError(f"{out / SUMMARY_FILE} exists: add --overwrite to re-estimate again")
-    if not (out / VALIDATION_INDICES).exists():
-        raise ValueError(f"{out} holds no validation images ({VALIDATION_INDICES}): score a run made with --validation")
-    val_idx = np.asarray(json.loads((out / VALIDATION_INDICES).read_text()))
     train_idx = np.setdiff1d(np.arange(len(data.y_train)), val_idx)
     model = run.load_model()
     before_test = predict_classes(model, data.x_test)

@@ -87,6 +87,27 @@ def load_run(name: str | os.PathLike) -> Run:
     return Run(folder, metadata, history)
 
 
+def validation_run(folder: str | os.PathLike, written: tuple[str, ...], overwrite: bool) -> tuple[Run, np.ndarray]:
+    """A finished run made with ``--validation``, about to be scored into new files of its folder.
+
+    Args:
+        folder: the run folder.
+        written: the files the scoring will write there.
+        overwrite: whether those may be replaced (else an existing one is an error naming ``--overwrite``).
+
+    Returns the run and its validation images' positions in the training set.
+    """
+    run = load_run(Path(folder))
+    existing = [name for name in written if (run.folder / name).exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"{run.folder / existing[0]} exists: add --overwrite to score the run again")
+    if not (run.folder / VALIDATION_INDICES).exists():
+        raise ValueError(
+            f"{run.folder} holds no validation images ({VALIDATION_INDICES}): score a run made with --validation"
+        )
+    return run, np.asarray(json.loads((run.folder / VALIDATION_INDICES).read_text()))
+
+
 def train_run(
     recipe: Recipe,
     out: str | os.PathLike,

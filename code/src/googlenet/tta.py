@@ -26,7 +26,7 @@ from .data import FashionMNIST
 from .evaluate import TTA_SHIFTS, predict_classes, shifted
 from .models.heads import main_output
 from .provenance import git_commit, library_versions, machine_description, write_json_atomic
-from .runs import VALIDATION_INDICES, load_run
+from .runs import load_run, validation_run
 
 SUMMARY_FILE = TTA_FILE = "tta.json"
 PREDICTIONS_FILE = "tta_predictions.npz"
@@ -103,16 +103,8 @@ def score_run(folder: str | Path, data: FashionMNIST, *, overwrite: bool = False
         overwrite: replace existing TTA files (else an error says they exist).
         log: where progress lines go.
     """
-    run = load_run(Path(folder))
+    run, indices = validation_run(folder, (TTA_FILE, PREDICTIONS_FILE), overwrite)
     out = run.folder
-    if not overwrite and ((out / TTA_FILE).exists() or (out / PREDICTIONS_FILE).exists()):
-        raise FileExistsError(f"{out / TTA_FILE} exists: add --overwrite to score the run again")
-    if not (out / VALIDATION_INDICES).exists():
-        raise ValueError(
-            f"{out} holds no validation images ({VALIDATION_INDICES}): the view set is chosen on "
-            "them, so score a run made with --validation"
-        )
-    indices = np.asarray(json.loads((out / VALIDATION_INDICES).read_text()))
     model = run.load_model()
     single = predict_classes(model, data.x_test)
     if float(np.mean(single == data.y_test)) != run.metadata["test_accuracy"]:
