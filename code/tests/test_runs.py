@@ -250,6 +250,15 @@ def test_a_locked_folder_is_refused_while_held_and_free_after_the_holder_dies(ti
     assert meta["epochs"] == 1
 
 
+def test_process_start_is_the_operating_systems(tiny, tmp_path):
+    import psutil
+
+    assert abs(provenance.process_started_at() - psutil.Process().create_time()) < 1.5  # /proc's boot time: whole s
+    runs.train_run(tiny_recipe(epochs=1), tmp_path / "run", tiny, progress=False, log=quiet)
+    (row,) = json.loads((tmp_path / "run" / HISTORY).read_text())
+    assert row["seconds_since_process_start"] > row["wall_seconds_since_start"] > row["train_seconds"] > 0
+
+
 def test_write_json_atomic_leaves_no_temporary_files(tmp_path):
     provenance.write_json_atomic(tmp_path / "x.json", {"a": 1})
     assert json.loads((tmp_path / "x.json").read_text()) == {"a": 1}

@@ -1,5 +1,11 @@
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -116,3 +122,52 @@ def test_reseeding_refuses_random_states_it_cannot_reach():
     model = keras.Model(inputs, Hidden()(inputs))
     with pytest.raises(RuntimeError, match="holds 1 random states but only 0 could be reseeded"):
         training.reseed_generators(model, 1)
+
+
+def _tiny_trainer() -> training.Trainer:
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    return training.Trainer(model, 1e-3)
+
+
+def test_score_counts_every_image_and_refuses_a_step_that_counted_none(tiny):
+    trainer = _tiny_trainer()
+    dataset = training.evaluation_dataset(tiny.x_test, tiny.y_test, batch_size=8)  # 20 images: 8 + 8 + 4
+    loss, accuracy = trainer.score(dataset)
+    predicted = np.argmax(trainer.model.predict(tiny.x_test[..., None].astype("float32"), verbose=0), axis=1)
+    assert accuracy == pytest.approx(float(np.mean(predicted == tiny.y_test)))
+    assert int(trainer.test_accuracy.count.numpy()) == 20 and loss > 0
+    trainer.test_step = lambda images, labels: None  # a step that scores nothing, as an edited source once made it
+    with pytest.raises(RuntimeError, match="counted 0 of the 20 images"):
+        trainer.score(dataset)
+
+
+_EDITED_DURING_A_RUN = """
+import pathlib, sys
+sys.path.insert(0, sys.argv[1])
+import keras, numpy as np
+from googlenet import training
+keras.utils.set_random_seed(0)
+model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+trainer = training.Trainer(model, 1e-3)
+rng = np.random.default_rng(0)
+images, labels = rng.integers(0, 256, (32, 28, 28), dtype=np.uint8), np.arange(32) % 10
+for x, y in training.train_dataset(images, labels, 16, seed=0, epoch=1, augment=False):
+    trainer.train_step(x, y)
+source = pathlib.Path(training.__file__)  # edited while the run goes on, before test_step is first traced
+source.write_text("# edited\\n" * 7 + source.read_text())
+loss, accuracy = trainer.score(training.evaluation_dataset(images, labels))
+predicted = np.argmax(model.predict(images[..., None].astype("float32"), verbose=0), axis=1)
+print(int(trainer.test_accuracy.count.numpy()), accuracy == float(np.mean(predicted == labels)))
+"""
+
+
+def test_scores_stay_right_when_the_source_is_edited_during_a_run(tmp_path):
+    """AutoGraph read test_step's source from the edited file and scored nothing (the full_res run, 2026-12-01)."""
+    shutil.copytree(Path(training.__file__).parent, tmp_path / "googlenet")
+    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, "-c", _EDITED_DURING_A_RUN, str(tmp_path)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-2:] == ["32", "True"]

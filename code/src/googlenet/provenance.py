@@ -12,9 +12,28 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+_IMPORTED_AT = time.time()
+
+
+def process_started_at() -> float:
+    """Unix time at which this Python process started: the cold start a wall-clock goal counts from.
+
+    Read from Linux's ``/proc`` (the boot time is whole seconds, so to within about a second);
+    elsewhere, the time this module was first imported, which is later by the interpreter's start.
+    """
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])  # field 22 of proc(5), "starttime": clock ticks after boot
+        boot = next(
+            float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime")
+        )
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return _IMPORTED_AT
 
 
 def write_json_atomic(path: str | os.PathLike, payload: object) -> None:

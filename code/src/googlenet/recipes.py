@@ -259,6 +259,16 @@ EMA = replace(
     ema_decay=0.999,
     description="scored and saved with a moving average of the weights (decay 0.999 per step, about 2 epochs)",
 )
+# The fastest way to the note's 91.24% (chapter 10's wall-clock goal, at most 3 minutes from a cold
+# start): the improved build without augmentation, whose 15-epoch run passed 91.24% at epoch 4; a
+# shorter cosine schedule, its length chosen on the validation images.
+FAST_EPOCHS = 3
+FAST = replace(
+    NO_AUGMENT,
+    name="fast",
+    epochs=FAST_EPOCHS,
+    description=f"the improved build without augmentation for {FAST_EPOCHS} epochs: the quickest to 91.24%",
+)
 # The same build with bfloat16 arithmetic (the appendix's paired accuracy test; float32 weights).
 BF16 = replace(IMPROVED, name="bf16", precision="mixed_bfloat16", description="the improved build in mixed bfloat16")
 
@@ -282,6 +292,7 @@ RECIPES: dict[str, Recipe] = {
         SEPARABLE,
         LABEL_SMOOTHING,
         EMA,
+        FAST,
         BF16,
     )
 }

@@ -32,6 +32,7 @@ from .provenance import (
     git_commit,
     library_versions,
     machine_description,
+    process_started_at,
     save_model_atomic,
     training_segments,
     write_json_atomic,
@@ -238,6 +239,7 @@ def _train(recipe, out, data, split: Split, state, progress, stop_after, log) ->
             "images_per_second": len(x_train) / train_seconds,
             "finished_at": time.time(),
             "wall_seconds_since_start": time.time() - run_started,
+            "seconds_since_process_start": time.time() - process_started_at(),  # the cold start: imports, data
             **this_call,
         }
         history.append(row)

@@ -173,7 +173,10 @@ class Trainer:
         self.test_accuracy = accuracy(name="test_accuracy")
         self.optimizer.build(model.trainable_variables)
 
-    @tf.function(jit_compile=False, reduce_retracing=True)
+    # autograph=False: AutoGraph re-reads a function's source file when it first traces it, so a
+    # file edited during a run (test_step is first traced after the first epoch) would be
+    # converted from the wrong lines; it once silently scored nothing. No step needs it.
+    @tf.function(jit_compile=False, reduce_retracing=True, autograph=False)
     def train_step(self, images, labels):
         with tf.GradientTape() as tape:
             outputs = as_heads(self.model(images, training=True))
@@ -188,7 +191,7 @@ class Trainer:
         self.train_accuracy.update_state(labels, outputs[MAIN])
         return losses | {"total": total}
 
-    @tf.function(jit_compile=False, reduce_retracing=True)
+    @tf.function(jit_compile=False, reduce_retracing=True, autograph=False)
     def test_step(self, images, labels):
         main = main_output(self.model(images, training=False))
         self.test_loss.update_state(self.loss_object(labels, main))
@@ -205,12 +208,22 @@ class Trainer:
         Args:
             dataset: batches of (images, labels) as :func:`evaluation_dataset` makes them.
             averaged: with a weight average, score the averaged weights (``False``: the raw ones).
+
+        Raises ``RuntimeError`` if the metrics did not count every image (scores would be wrong).
         """
         self.test_loss.reset_state()
         self.test_accuracy.reset_state()
+        images_seen = 0
         with self.average.swapped_in() if self.average is not None and averaged else contextlib.nullcontext():
             for images, labels in dataset:
                 self.test_step(images, labels)
+                images_seen += int(images.shape[0])
+        counted = int(self.test_accuracy.count.numpy())
+        if counted != images_seen:
+            raise RuntimeError(
+                f"the test step counted {counted:,} of the {images_seen:,} images it was given: the scores would be "
+                "wrong. Was the package's source edited while this process ran? Restart it."
+            )
         return float(self.test_loss.result()), float(self.test_accuracy.result())
 
 
