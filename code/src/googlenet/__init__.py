@@ -14,6 +14,7 @@ Importing it silences TensorFlow's start-up logging before TensorFlow loads (see
 * ``run_folder``, ``runs``: a run's folder, training it, resuming it, loading it back;
 * ``paths``: where the shipped results are; ``provenance``: commit, machine, versions, atomic JSON;
 * ``evaluate``: predictions, accuracy, confusion matrices, training curves;
+* ``published``: accuracies others report on Fashion-MNIST, with their sources;
 * ``stats``: paired tests of two classifiers on the same images (McNemar, bootstrap intervals);
 * ``ablation``: chapter 9's study; ``followups``: chapter 10's and the appendix's arms;
   ``averaging``: a moving average of the weights; ``figures``: the book's plots; ``figure_checks``: their
@@ -47,6 +48,7 @@ from . import (  # noqa: E402
     paths,
     precision,
     provenance,
+    published,
     receptive,
     recipes,
     run_folder,
@@ -74,6 +76,7 @@ __all__ = [
     "paths",
     "precision",
     "provenance",
+    "published",
     "receptive",
     "recipes",
     "run_folder",
