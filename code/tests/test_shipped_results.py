@@ -1,4 +1,4 @@
-"""Every shipped run: its saved model loads, and scores and counts what its metadata says.
+"""Every shipped run: its saved model loads, scores and counts what its metadata says, and predicts what it ships.
 
 Uses the real Fashion-MNIST test set (installed by Debian's dataset-fashion-mnist package). The
 chapters re-score the runs they discuss too; this test covers every folder under results/.
@@ -11,7 +11,19 @@ import json
 import numpy as np
 import pytest
 
-from googlenet import ablation, cost, data, evaluate, followups, paths, reestimation, run_folder, runs, tta
+from googlenet import (
+    ablation,
+    cost,
+    data,
+    evaluate,
+    followups,
+    paths,
+    predictions,
+    reestimation,
+    run_folder,
+    runs,
+    tta,
+)
 from googlenet.models.note import counting_twin
 
 SHIPPED = sorted(p.name for p in paths.results_dir().iterdir() if (p / "model.keras").exists())
@@ -30,7 +42,15 @@ def test_every_study_run_is_shipped():
 def test_metadata_accuracy_is_what_the_saved_model_scores(name, fashion_mnist):
     run = runs.load_run(name)
     model = run.load_model()
-    assert evaluate.accuracy(model, fashion_mnist.x_test, fashion_mnist.y_test) == run.metadata["test_accuracy"]
+    predicted = evaluate.predict_classes(model, fashion_mnist.x_test)
+    assert float(np.mean(predicted == fashion_mnist.y_test)) == run.metadata["test_accuracy"]
+    shipped = predictions.load_predictions(name)  # what the chapters' paired tests read
+    assert np.array_equal(shipped["test"], predicted)
+    if (run.folder / run_folder.VALIDATION_INDICES).exists():
+        indices = json.loads((run.folder / run_folder.VALIDATION_INDICES).read_text())
+        assert np.array_equal(shipped["validation"], evaluate.predict_classes(model, fashion_mnist.x_train[indices]))
+    else:
+        assert set(shipped) == {"test"}
     assert cost.total_params(model) == run.metadata["params"]
     assert cost.total_macs(counting_twin(model)) == run.metadata["multiply_adds"]
     assert len(run.history) == run.metadata["epochs"]
@@ -97,7 +117,7 @@ def test_a_shipped_reestimation_is_what_recomputing_gives(fashion_mnist, tmp_pat
     name = "improved_val_15ep"
     summary, predicted = reestimation.load_reestimated(name)
     model = runs.load_run(name).load_model()
-    val = set(json.loads((paths.results_dir() / name / runs.VALIDATION_INDICES).read_text()))
+    val = set(json.loads((paths.results_dir() / name / run_folder.VALIDATION_INDICES).read_text()))
     train = np.array([i for i in range(len(fashion_mnist.y_train)) if i not in val])
     reestimation.reestimate_batch_norm(model, fashion_mnist.x_train[train], batch_size=summary["batch_size"])
     again = evaluate.predict_classes(model, fashion_mnist.x_test)

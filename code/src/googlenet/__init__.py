@@ -13,7 +13,8 @@ Importing it silences TensorFlow's start-up logging before TensorFlow loads (see
 * ``training``: pipelines, augmentation, schedules and the one training loop;
 * ``run_folder``, ``runs``: a run's folder, training it, resuming it, loading it back;
 * ``paths``: where the shipped results are; ``provenance``: commit, machine, versions, atomic JSON;
-* ``evaluate``: predictions, accuracy, confusion matrices, training curves;
+* ``evaluate``: predictions, accuracy, confusion matrices, training curves; ``predictions``: each
+  shipped run's predicted classes, saved beside its model;
 * ``published``: accuracies others report on Fashion-MNIST, with their sources;
 * ``stats``: paired tests of two classifiers on the same images (McNemar, bootstrap intervals);
 * ``ablation``: chapter 9's study; ``followups``: chapter 10's and the appendix's arms;
@@ -47,6 +48,7 @@ from . import (  # noqa: E402
     module_cost,
     paths,
     precision,
+    predictions,
     provenance,
     published,
     receptive,
@@ -75,6 +77,7 @@ __all__ = [
     "module_cost",
     "paths",
     "precision",
+    "predictions",
     "provenance",
     "published",
     "receptive",

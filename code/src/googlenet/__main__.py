@@ -9,7 +9,8 @@ A finished run is never rewritten: the command says so and changes nothing (``--
 epochs to a constant-rate run). ``python -m googlenet bench --quick`` measures training and
 inference throughput and writes ``results/benchmarks/<name>.json``. ``python -m googlenet tta
 --run FOLDER`` scores a finished run with test-time augmentation and writes ``tta.json`` there;
-``reestimate --run FOLDER`` recomputes its batch norm statistics and writes ``bn_reestimated.json``.
+``reestimate --run FOLDER`` recomputes its batch norm statistics and writes ``bn_reestimated.json``;
+``predict --run FOLDER`` saves its predicted classes in ``predictions.npz``.
 """
 
 from __future__ import annotations
@@ -57,16 +58,20 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--name", default=None, help="output name (default: 'quick' or 'full')")
     bench.add_argument("--out", default=None, help="folder for <name>.json (default: the book's results/benchmarks)")
     bench.add_argument("--overwrite", action="store_true", help="replace an existing <name>.json")
-    tta = sub.add_parser("tta", help="score finished runs with test-time augmentation (writes tta.json)")
-    tta.add_argument("--run", required=True, nargs="+", help="run folders made with --validation")
-    tta.add_argument("--overwrite", action="store_true", help="replace a run's existing tta.json")
-    tta.add_argument("--data-dir", default=None, help="folder with the Fashion-MNIST IDX files (optional)")
-    reestimate = sub.add_parser(
-        "reestimate", help="recompute batch norm statistics of finished runs (writes bn_reestimated.json)"
-    )
-    reestimate.add_argument("--run", required=True, nargs="+", help="run folders made with --validation")
-    reestimate.add_argument("--overwrite", action="store_true", help="replace a run's existing results")
-    reestimate.add_argument("--data-dir", default=None, help="folder with the Fashion-MNIST IDX files (optional)")
+    scorers = {  # command: (what it does, the file it writes, which runs it takes)
+        "tta": ("score finished runs with test-time augmentation", "tta.json", "run folders made with --validation"),
+        "reestimate": (
+            "recompute batch norm statistics of finished runs",
+            "bn_reestimated.json",
+            "run folders made with --validation",
+        ),
+        "predict": ("save finished runs' predicted classes", "predictions.npz", "finished run folders"),
+    }
+    for command, (does, writes, takes) in scorers.items():
+        scorer = sub.add_parser(command, help=f"{does} (writes {writes})")
+        scorer.add_argument("--run", required=True, nargs="+", help=takes)
+        scorer.add_argument("--overwrite", action="store_true", help=f"replace a run's existing {writes}")
+        scorer.add_argument("--data-dir", default=None, help="folder with the Fashion-MNIST IDX files (optional)")
     return parser
 
 
@@ -125,7 +130,7 @@ def _recipe(args):
 
 def _train(args) -> int:
     from . import data as data_module
-    from . import run_folder, runs
+    from . import predictions, run_folder, runs
 
     out = Path(args.out).expanduser()
     try:
@@ -161,11 +166,12 @@ def _train(args) -> int:
         f"done: test accuracy {metadata['test_accuracy']:.4f} after {metadata['epochs']} epochs, "
         f"{metadata['train_seconds']:.0f} s of training, model in {out}"
     )
+    predictions.score_run(out, dataset, overwrite=True, log=lambda m: print(m, flush=True))  # for paired tests
     return 0
 
 
 def _score_runs(args, module) -> int:
-    """``tta`` and ``reestimate``: every folder checked first, then ``module.score_run`` on each."""
+    """``tta``, ``reestimate`` and ``predict``: every folder checked first, then ``module.score_run`` on each."""
     from . import data as data_module
 
     folders = [Path(folder).expanduser() for folder in args.run]
@@ -190,10 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         argv: the arguments (default: ``sys.argv[1:]``).
     """
     args = _parser().parse_args(argv)
-    if args.command in ("tta", "reestimate"):
-        from . import reestimation, tta
+    if args.command in ("tta", "reestimate", "predict"):
+        from . import predictions, reestimation, tta
 
-        return _score_runs(args, tta if args.command == "tta" else reestimation)
+        return _score_runs(args, {"tta": tta, "reestimate": reestimation, "predict": predictions}[args.command])
     return _bench(args) if args.command == "bench" else _train(args)
 
 

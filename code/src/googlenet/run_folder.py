@@ -7,6 +7,8 @@ A run lives in one folder::
     checkpoints/    model + optimizer state after each epoch (the last two are kept)
     model.keras     the final self-contained model (raw pixels in, logits out; atomic)
     metadata.json   how the run was made and what it scored
+    validation_indices.json   runs with validation: the held-out training images' positions
+    predictions.npz the saved model's classes for the test (and validation) images
     .lock           held (flock) by the process training into the folder
 
 The rules, checked before anything is written: an empty or new folder starts a run; a folder
@@ -33,6 +35,7 @@ GRADIENTS = "gradient_norms.json"  # recipes with a gradient probe: stage norms 
 METADATA = "metadata.json"
 MODEL = "model.keras"
 CHECKPOINTS = "checkpoints"
+VALIDATION_INDICES = "validation_indices.json"  # runs with validation: the held-out images' positions
 LOCK = ".lock"
 # What a run leaves before its first epoch is recorded: safe to clear and start again.
 EARLY_LEFTOVERS = {CHECKPOINTS, HISTORY, GRADIENTS, LOCK}
