@@ -137,6 +137,10 @@ def test_score_counts_every_image_and_refuses_a_step_that_counted_none(tiny):
     predicted = np.argmax(trainer.model.predict(tiny.x_test[..., None].astype("float32"), verbose=0), axis=1)
     assert accuracy == pytest.approx(float(np.mean(predicted == tiny.y_test)))
     assert int(trainer.test_accuracy.count.numpy()) == 20 and loss > 0
+    weights = [v.numpy().copy() for v in trainer.model.variables]
+    trainer.score(dataset)
+    assert all(np.array_equal(a, v.numpy()) for a, v in zip(weights, trainer.model.variables, strict=True))
+    assert int(trainer.optimizer.iterations.numpy()) == 0  # scoring trains nothing
     trainer.test_step = lambda images, labels: None  # a step that scores nothing, as an edited source once made it
     with pytest.raises(RuntimeError, match="counted 0 of the 20 images"):
         trainer.score(dataset)
@@ -156,18 +160,26 @@ for x, y in training.train_dataset(images, labels, 16, seed=0, epoch=1, augment=
     trainer.train_step(x, y)
 source = pathlib.Path(training.__file__)  # edited while the run goes on, before test_step is first traced
 source.write_text("# edited\\n" * 7 + source.read_text())
+before = [v.numpy().copy() for v in model.variables]
+steps = int(trainer.optimizer.iterations.numpy())
 loss, accuracy = trainer.score(training.evaluation_dataset(images, labels))
+unchanged = all(np.array_equal(a, v.numpy()) for a, v in zip(before, model.variables))
+unchanged = unchanged and int(trainer.optimizer.iterations.numpy()) == steps
 predicted = np.argmax(model.predict(images[..., None].astype("float32"), verbose=0), axis=1)
-print(int(trainer.test_accuracy.count.numpy()), accuracy == float(np.mean(predicted == labels)))
+print(int(trainer.test_accuracy.count.numpy()), accuracy == float(np.mean(predicted == labels)), unchanged)
 """
 
 
 def test_scores_stay_right_when_the_source_is_edited_during_a_run(tmp_path):
-    """AutoGraph read test_step's source from the edited file and scored nothing (the full_res run, 2026-12-01)."""
+    """AutoGraph read test_step's source from the edited file and traced train_step's body instead.
+
+    The full_res run of 2026-12-01 scored nothing and, worse, trained on the validation and test
+    images after every epoch; scoring must count every image and change no weight.
+    """
     shutil.copytree(Path(training.__file__).parent, tmp_path / "googlenet")
     env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run(
         [sys.executable, "-c", _EDITED_DURING_A_RUN, str(tmp_path)], env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split()[-2:] == ["32", "True"]
+    assert done.stdout.split()[-3:] == ["32", "True", "True"]
