@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from . import gradients, run_folder
 from .data import FashionMNIST
+from .evaluate import predict_classes
 from .paths import results_dir
 from .provenance import (
     git_commit,
@@ -53,6 +54,25 @@ class Run:
     def load_model(self) -> keras.Model:
         """The run's final model, loaded in safe mode."""
         return keras.models.load_model(self.folder / MODEL, safe_mode=True)
+
+    def checked_test_classes(self, model: keras.Model, data: FashionMNIST) -> np.ndarray:
+        """``model``'s class for every test image, refused unless they give the metadata's test accuracy.
+
+        Args:
+            model: the run's model (from :meth:`load_model`).
+            data: the full Fashion-MNIST data set.
+
+        Raises ``ValueError`` naming both accuracies: whatever is computed from the model next would
+        not describe the run its metadata describes.
+        """
+        classes = predict_classes(model, data.x_test).astype(np.uint8)
+        accuracy = float(np.mean(classes == data.y_test))
+        if accuracy != self.metadata["test_accuracy"]:
+            raise ValueError(
+                f"{self.folder}: the saved model scores {accuracy:.4f} on the test images, its metadata "
+                f"{self.metadata['test_accuracy']:.4f}; predictions are saved only for a model that scores what it says"
+            )
+        return classes
 
 
 def load_run(name: str | os.PathLike) -> Run:

@@ -23,7 +23,7 @@ import keras
 import numpy as np
 
 from .data import FashionMNIST
-from .evaluate import TTA_SHIFTS, predict_classes, shifted
+from .evaluate import TTA_SHIFTS, shifted
 from .models.heads import main_output
 from .provenance import git_commit, library_versions, machine_description, write_json_atomic
 from .runs import load_run, validation_run
@@ -106,9 +106,7 @@ def score_run(folder: str | Path, data: FashionMNIST, *, overwrite: bool = False
     run, indices = validation_run(folder, (TTA_FILE, PREDICTIONS_FILE), overwrite)
     out = run.folder
     model = run.load_model()
-    single = predict_classes(model, data.x_test)
-    if float(np.mean(single == data.y_test)) != run.metadata["test_accuracy"]:
-        raise ValueError(f"{out}: the saved model does not score the metadata's test accuracy")
+    run.checked_test_classes(model, data)  # the model is the one its metadata describes
     started = time.perf_counter()
     log(f"{out.name}: {len(ALL_VIEWS)} views of {len(indices):,} validation images")
     val_probabilities = view_probabilities(model, data.x_train[indices])
