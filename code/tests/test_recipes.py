@@ -20,7 +20,7 @@ def test_every_recipe_builds_and_records_its_builder():
 
 def test_unknown_recipe_lists_the_known_ones():
     with pytest.raises(
-        ValueError, match="unknown recipe 'bogus': choose one of aux_paper, bf16, constant_lr, deep"
+        ValueError, match="unknown recipe 'bogus': choose one of aux_paper, bf16, bn_heads, bn_no_heads, constant_lr"
     ) as error:
         recipes.get("bogus")
     assert str(error.value).endswith(", ".join(sorted(recipes.RECIPES)))
@@ -122,3 +122,44 @@ def test_the_gradient_probe_is_refused_for_models_without_googlenets_stages():
 
     with pytest.raises(ValueError, match="only models.paper.googlenet_fashion has"):
         replace(recipes.IMPROVED, gradient_probe=8)
+
+
+def test_the_heads_experiment_pairs_its_arms():
+    from googlenet import cost, gradients
+    from googlenet.models.heads import has_auxiliary_heads
+
+    arms = {r.name: r for r in (recipes.HEADS, recipes.NO_HEADS, recipes.BN_HEADS, recipes.BN_NO_HEADS)}
+    for name, recipe in arms.items():  # everything but the heads and the normalisation is shared
+        assert recipes.get(name) is recipe
+        assert (recipe.epochs, recipe.learning_rate, recipe.schedule, recipe.gradient_probe) == (
+            recipes.HEADS_EPOCHS,
+            recipes.HEADS_LEARNING_RATE,
+            "cosine",
+            recipes.HEADS_PROBE_IMAGES,
+        )
+        assert recipe.model_args["size"] == recipes.HEADS_SIZE and recipe.model_args["width"] == recipes.HEADS_WIDTH
+    built = {}
+    for name, recipe in arms.items():
+        keras.utils.set_random_seed(3)
+        built[name] = recipe.build()
+    assert has_auxiliary_heads(built["heads"]) and has_auxiliary_heads(built["bn_heads"])
+    assert not has_auxiliary_heads(built["no_heads"]) and not has_auxiliary_heads(built["bn_no_heads"])
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in built["heads"].layers)
+    assert any(isinstance(layer, keras.layers.BatchNormalization) for layer in built["bn_heads"].layers)
+    # the same seed, the same start: every weight of the net without heads is the net with heads'
+    for with_heads, without in (("heads", "no_heads"), ("bn_heads", "bn_no_heads")):
+        kept = {w.path: w.numpy() for w in built[with_heads].weights}
+        for weight in built[without].weights:
+            np.testing.assert_array_equal(weight.numpy(), kept[weight.path])
+        assert cost.total_macs(built[without]) < cost.total_macs(built[with_heads])
+    stages = {gradients.googlenet_stage(layer.name) for layer in built["heads"].layers} - {None}
+    assert {"conv1", "conv2", "3a", "5b", "aux1", "aux2", "classifier"} <= stages
+
+
+def test_a_heads_recipe_too_small_for_its_heads_is_refused_before_any_training():
+    with pytest.raises(ValueError, match=r"recipe 'heads': size 64 is too small .* minimum is 65: set model_args size"):
+        replace(recipes.HEADS, model_args=recipes.HEADS.model_args | {"size": 64})
+    small = replace(recipes.NO_HEADS, model_args=recipes.NO_HEADS.model_args | {"size": 64})  # no heads: 32 is enough
+    assert small.model_args["size"] == 64
+    with pytest.raises(ValueError, match="size 31 is too small for GoogLeNet; the minimum is 32"):
+        replace(recipes.NO_HEADS, model_args=recipes.NO_HEADS.model_args | {"size": 31})
