@@ -135,3 +135,21 @@ def test_followup_claims_compare_registered_recipes_with_the_baseline():
     assert [a.seed for a in ablation.runs_of("improved", followups.FOLLOWUP_STUDY)] == [0, 1, 2]
     run = followups.followup("ema", "EMA", "weights averaged")
     assert run.run == f"ema_val_{ablation.STUDY_EPOCHS}ep" and run.validation and run.label == "EMA"
+
+
+def test_the_heads_experiment_plans_every_arm_and_seed_with_its_command():
+    planned = {(a.config, a.seed): a for a in ablation.HEADS_PLANNED}
+    assert set(planned) == {(c, s) for c in ablation.HEADS_CONFIGS for s in ablation.HEADS_SEEDS}
+    first = planned[("heads", 0)]
+    assert first.run == f"heads_val_{recipes.HEADS_EPOCHS}ep" and planned[("no_heads", 2)].run.endswith("_seed2")
+    assert first.command() == (
+        f"python -m googlenet train --config heads --epochs {recipes.HEADS_EPOCHS} --seed 0 --validation "
+        f"--out results/heads_val_{recipes.HEADS_EPOCHS}ep"
+    )
+    assert first.recipe().validation_per_class == 500 and first.recipe().gradient_probe > 0
+    for claim in ablation.HEADS_CLAIMS:
+        assert {claim.better, claim.worse} <= set(ablation.HEADS_CONFIGS)
+        assert len(ablation.runs_of(claim.better, ablation.HEADS_PLANNED)) == len(ablation.HEADS_SEEDS)
+    assert set(ablation.HEADS_STUDY) <= set(ablation.HEADS_PLANNED)
+    with pytest.raises(ValueError, match="unknown arm 'improved' of the heads experiment"):
+        ablation.heads_run("improved", 0)

@@ -59,3 +59,23 @@ def test_a_model_without_stages_is_an_error():
     model = keras.Model(inputs, keras.layers.Dense(2, name="other")(inputs))
     with pytest.raises(ValueError, match="no layer"):
         gradients.stage_variables(model)
+
+
+def test_stage_sizes_count_every_trainable_weight_once():
+    model = _tiny(True)
+    assert gradients.stage_sizes(model) == {"classifier": 2 + 2, "aux1": 2 + 2}  # a 1x2 kernel and 2 biases each
+    googlenet = paper.googlenet_fashion(72, width=0.5)
+    sizes = gradients.stage_sizes(googlenet)
+    assert sum(sizes.values()) == sum(int(np.prod(w.shape)) for w in googlenet.trainable_weights)
+
+
+def test_per_weight_and_the_stem_ratio_worked_by_hand():
+    norms, sizes = {"conv1": 2.0, "classifier": 3.0}, {"conv1": 4, "classifier": 9}
+    assert gradients.per_weight(norms, sizes) == {"conv1": 1.0, "classifier": 1.0}
+    assert gradients.stem_to_classifier({"conv1": 1.0, "classifier": 3.0}, sizes) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match=r"no size for stages \['3a'\]"):
+        gradients.per_weight({"3a": 1.0}, sizes)
+    with pytest.raises(ValueError, match=r"has no stage \['conv1'\]"):
+        gradients.stem_to_classifier({"classifier": 1.0}, sizes)
+    with pytest.raises(ValueError, match="hold no weights"):
+        gradients.per_weight({"conv1": 1.0}, {"conv1": 0})

@@ -1,4 +1,4 @@
-"""The ablation studies of chapter 9: which shipped runs they compare, and how they judge them.
+"""The book's controlled studies: which shipped runs they compare, and how they judge them.
 
 Every run is a named configuration of the command line trained for its study's epoch budget on
 the same pipeline, and says which folder under ``results/`` holds it and what it changes
@@ -6,7 +6,9 @@ relative to the improved build. :data:`VALIDATION_STUDY` is the study chapter 9 
 training images held out, the budget :data:`STUDY_EPOCHS` chosen on them from
 :data:`BUDGET_RUNS`); :data:`ABLATIONS` is the book's first, 4-epoch study, kept for comparison.
 :data:`CLAIMS` lists what is judged, and :func:`judge` judges a claim with the paired tests of
-:mod:`googlenet.stats` over every seed of its two recipes.
+:mod:`googlenet.stats` over every seed of its two recipes. Chapter 6's test of the auxiliary
+heads is a study of the same kind: :data:`HEADS_PLANNED` (its four arms and three seeds),
+:data:`HEADS_STUDY` (the runs made) and :data:`HEADS_CLAIMS`.
 """
 
 from __future__ import annotations
@@ -101,6 +103,32 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
 )
 
 
+# Chapter 6's test of the auxiliary heads (issue 21): the paper's GoogLeNet at half width on 72x72
+# Fashion-MNIST, with and without the heads and batch normalisation (recipes.HEADS and the three
+# beside it), each arm with the same seeds; :data:`HEADS_STUDY` lists the runs made so far.
+HEADS_CONFIGS = ("heads", "no_heads", "bn_heads", "bn_no_heads")
+HEADS_SEEDS = (0, 1, 2)
+
+
+def heads_run(config: str, seed: int) -> Ablation:
+    """The heads experiment's run of ``config`` with ``seed``, at the recipe's budget, with validation.
+
+    Args:
+        config: one of :data:`HEADS_CONFIGS`.
+        seed: the run's seed.
+    """
+    if config not in HEADS_CONFIGS:
+        raise ValueError(f"unknown arm {config!r} of the heads experiment: choose one of {', '.join(HEADS_CONFIGS)}")
+    recipe = recipes.get(config)
+    run = f"{config}_val_{recipe.epochs}ep" + (f"_seed{seed}" if seed else "")
+    label = config.replace("_", " ") + (f", seed {seed}" if seed else "")
+    return Ablation(run, config, seed, label, recipe.description, recipe.epochs, True)
+
+
+HEADS_PLANNED: tuple[Ablation, ...] = tuple(heads_run(c, s) for s in HEADS_SEEDS for c in HEADS_CONFIGS)
+HEADS_STUDY: tuple[Ablation, ...] = ()
+
+
 @dataclass(frozen=True)
 class Claim:
     """A claim that one recipe beats another, who makes it, and the two recipes it compares."""
@@ -127,6 +155,17 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("stem", "the stride-2 stem helps", "recipe", "improved", "full_res"),
     Claim("cosine", "cosine decay beats a constant learning rate", "recipe", "improved", "constant_lr"),
     Claim("proportions", "GoogLeNet's widths beat equal widths at equal cost", "recipe", "improved", "equal_widths"),
+)
+
+
+# What chapter 6's experiment judges: the paper's motivation for the heads, where it applies
+# (no batch normalisation) and where torchvision trains them (with it).
+HEADS_CLAIMS: tuple[Claim, ...] = (
+    Claim("heads", "the auxiliary heads help GoogLeNet without batch normalisation", "paper", "heads", "no_heads"),
+    Claim(
+        "bn_heads", "the auxiliary heads help GoogLeNet with batch normalisation", "paper", "bn_heads", "bn_no_heads"
+    ),
+    Claim("heads_bn", "batch normalisation helps GoogLeNet trained with its heads", "recipe", "bn_heads", "heads"),
 )
 
 

@@ -123,3 +123,54 @@ def probe(model: keras.Model, images: np.ndarray, labels: np.ndarray, aux_weight
     if has_auxiliary_heads(model):
         row["with_heads"] = stage_gradient_norms(model, images, labels, aux_weight, training=False)
     return row
+
+
+def stage_sizes(model: keras.Model, stage_of: Callable[[str], str | None] = googlenet_stage) -> dict[str, int]:
+    """How many trainable weights each stage holds, stages in :func:`stage_variables`'s order.
+
+    Args:
+        model: a built Keras model.
+        stage_of: maps a layer's name to its stage, or ``None`` to leave the layer out.
+    """
+    return {
+        stage: sum(int(np.prod(v.shape)) for v in found) for stage, found in stage_variables(model, stage_of).items()
+    }
+
+
+def per_weight(norms: Mapping[str, float], sizes: Mapping[str, int]) -> dict[str, float]:
+    """Each stage's gradient as a root mean square per weight: its norm over the root of its size.
+
+    A stage's norm grows with the number of weights it holds (the 7x7 stem has far fewer than a
+    module), so stages are compared per weight: ``norm / sqrt(size)``.
+
+    Args:
+        norms: stage -> L2 norm of the gradient (a row of :func:`stage_gradient_norms`).
+        sizes: stage -> trainable weights (:func:`stage_sizes` of the same model).
+    """
+    unknown = set(norms) - set(sizes)
+    if unknown:
+        raise ValueError(f"no size for stages {sorted(unknown)}: pass stage_sizes() of the model the norms are from")
+    empty = [stage for stage in norms if sizes[stage] <= 0]
+    if empty:
+        raise ValueError(f"stages {empty} hold no weights: their gradient per weight is undefined")
+    return {stage: float(norm) / float(np.sqrt(sizes[stage])) for stage, norm in norms.items()}
+
+
+def stem_to_classifier(
+    norms: Mapping[str, float], sizes: Mapping[str, int], stem: str = "conv1", top: str = "classifier"
+) -> float:
+    """How strong the gradient per weight is at the stem, as a fraction of the classifier's.
+
+    Args:
+        norms: stage -> L2 norm of the gradient.
+        sizes: stage -> trainable weights.
+        stem: the lowest stage (GoogLeNet's ``conv1``).
+        top: the stage it is compared with (the main classifier).
+    """
+    missing = [stage for stage in (stem, top) if stage not in norms]
+    if missing:
+        raise ValueError(f"the gradient log has no stage {missing}; it has {sorted(norms)}")
+    rms = per_weight({stem: norms[stem], top: norms[top]}, sizes)
+    if rms[top] == 0:
+        raise ValueError(f"the gradient at {top!r} is zero: the ratio is undefined")
+    return rms[stem] / rms[top]
