@@ -465,6 +465,13 @@ def test_gradient_probe_logs_every_stage_at_init_and_each_epoch_and_survives_a_r
     assert set(whole[0]["main"]) == set(whole[0]["with_heads"]) == stages
     assert whole[0]["main"]["aux1"] == 0.0 < whole[0]["with_heads"]["aux1"]  # only the heads' loss reaches them
     assert whole == json.loads((tmp_path / "split" / run_folder.GRADIENTS).read_text())
+    assert runs.load_run(tmp_path / "whole").gradient_norms() == whole
+    (tmp_path / "whole" / run_folder.GRADIENTS).write_text(json.dumps(whole[:2]))  # a log one epoch short
+    with pytest.raises(ValueError, match=r"holds epochs \[0, 1\], not 0 to 2"):
+        runs.load_run(tmp_path / "whole").gradient_norms()
+    (tmp_path / "whole" / run_folder.GRADIENTS).unlink()
+    with pytest.raises(FileNotFoundError, match="trained without a gradient probe"):
+        runs.load_run(tmp_path / "whole").gradient_norms()
 
 
 def test_a_recorded_width_table_reads_back_as_lists_and_still_matches():

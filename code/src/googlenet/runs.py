@@ -55,6 +55,26 @@ class Run:
         """The run's final model, loaded in safe mode."""
         return keras.models.load_model(self.folder / MODEL, safe_mode=True)
 
+    def gradient_norms(self) -> list[dict]:
+        """The gradient probe's log: at initialisation (epoch 0) and after every epoch, each stage's norm.
+
+        Each row is ``{"epoch": e, "main": {stage: norm}}``, with ``"with_heads"`` (the heads' losses
+        added at the recipe's weight) for a model with auxiliary heads (:func:`googlenet.gradients.probe`).
+        Refused for a run whose recipe had no probe, or whose log does not cover every epoch.
+        """
+        path = self.folder / GRADIENTS
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{path} is missing: {self.folder} was trained without a gradient probe (recipe gradient_probe=0)"
+            )
+        rows = json.loads(path.read_text())
+        if [row["epoch"] for row in rows] != list(range(self.metadata["epochs"] + 1)):
+            raise ValueError(
+                f"{path} holds epochs {[row['epoch'] for row in rows]}, not 0 to {self.metadata['epochs']}: "
+                f"the log and the run disagree; remake the run into an empty folder"
+            )
+        return rows
+
     def checked_test_classes(self, model: keras.Model, data: FashionMNIST) -> np.ndarray:
         """``model``'s class for every test image, refused unless they give the metadata's test accuracy.
 
