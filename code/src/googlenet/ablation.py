@@ -88,6 +88,7 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
     _study("improved_val_15ep_seed2", "improved", 2, "improved, seed 2", "baseline, another seed"),
     _study("no_bn_val_15ep", "no_bn", 0, "no batch norm", "convolution + bias + ReLU, no batch normalisation"),
     _study("no_bn_val_15ep_seed1", "no_bn", 1, "no batch norm, seed 1", "no batch norm, another seed"),
+    _study("no_bn_val_15ep_seed2", "no_bn", 2, "no batch norm, seed 2", "no batch norm, another seed"),
     _study("constant_lr_val_15ep", "constant_lr", 0, "constant learning rate", "Adam at 0.002 throughout, no decay"),
     _study("equal_widths_val_15ep", "equal_widths", 0, "equal widths", "20 filters in every branch, same cost"),
     _study("equal_widths_val_15ep_seed1", "equal_widths", 1, "equal widths, seed 1", "equal widths, another seed"),
