@@ -37,7 +37,11 @@ def test_googlenet_stages_in_order():
     model = paper.googlenet_fashion(72)
     names = list(gradients.stage_variables(model))
     modules = ["3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b"]
-    assert [n for n in names if n not in ("aux1", "aux2")] == ["conv1", "conv2", *modules, "classifier"]
+    assert (
+        [n for n in names if n not in ("aux1", "aux2")]
+        == ["conv1", "conv2", *modules, "classifier"]
+        == list(gradients.GOOGLENET_STAGES)
+    )
     assert {"aux1", "aux2"} <= set(names)
     x, y = np.zeros((2, 28, 28, 1), np.uint8), np.array([0, 1])
     norms = gradients.stage_gradient_norms(model, x, y, training=False)

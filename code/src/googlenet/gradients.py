@@ -16,8 +16,11 @@ import numpy as np
 import tensorflow as tf
 
 from .models.heads import AUX_LOSS_WEIGHT, MAIN, as_heads, has_auxiliary_heads
+from .models.paper import GOOGLENET_MODULES
 
 _INCEPTION = re.compile(r"inception_(\d[a-z])(_|$)")
+GOOGLENET_STAGES: tuple[str, ...] = ("conv1", "conv2", *GOOGLENET_MODULES, "classifier")
+"""The main path's stages from the input up, in the names :func:`googlenet_stage` gives (no heads)."""
 
 
 def googlenet_stage(layer_name: str) -> str | None:
