@@ -122,3 +122,32 @@ def test_a_shipped_reestimation_is_what_recomputing_gives(fashion_mnist, tmp_pat
     reestimation.reestimate_batch_norm(model, fashion_mnist.x_train[train], batch_size=summary["batch_size"])
     again = evaluate.predict_classes(model, fashion_mnist.x_test)
     assert np.mean(again != predicted) <= 0.001  # at most 10 of the 10,000 test images
+
+
+PROBED = [name for name in SHIPPED if (paths.results_dir() / name / run_folder.GRADIENTS).exists()]
+
+
+@pytest.mark.parametrize("name", PROBED)
+def test_the_last_gradient_probe_is_what_the_saved_model_gives(name, fashion_mnist):
+    """The shipped model (the net that is kept, heads dropped) measures the log's last main-loss norms."""
+    from dataclasses import replace
+
+    from googlenet import gradients, recipes, splits
+
+    run = runs.load_run(name)
+    config = run.metadata["run_config"]
+    recipe = replace(
+        recipes.get(config["config"]),
+        epochs=config["epochs"],
+        seed=config["seed"],
+        validation_per_class=config["validation_per_class"],
+        train_per_class=config["train_per_class"],
+    )
+    assert recipe.record() == config  # the recipe is still the one that made the run
+    split = splits.training_split(recipe, fashion_mnist)
+    images, labels = split.x_train[: recipe.gradient_probe], split.y_train[: recipe.gradient_probe]
+    logged = run.gradient_norms()[-1]["main"]
+    measured = gradients.stage_gradient_norms(run.load_model(), images, labels)
+    assert set(measured) == set(gradients.GOOGLENET_STAGES) <= set(logged)
+    for stage, norm in measured.items():
+        assert norm == pytest.approx(logged[stage], rel=1e-3), stage
