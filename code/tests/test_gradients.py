@@ -73,13 +73,17 @@ def test_stage_sizes_count_every_trainable_weight_once():
     assert sum(sizes.values()) == sum(int(np.prod(w.shape)) for w in googlenet.trainable_weights)
 
 
-def test_per_weight_and_the_stem_ratio_worked_by_hand():
+def test_per_weight_and_the_relative_profile_worked_by_hand():
     norms, sizes = {"conv1": 2.0, "classifier": 3.0}, {"conv1": 4, "classifier": 9}
     assert gradients.per_weight(norms, sizes) == {"conv1": 1.0, "classifier": 1.0}
-    assert gradients.stem_to_classifier({"conv1": 1.0, "classifier": 3.0}, sizes) == pytest.approx(0.5)
+    profile = gradients.relative_per_weight({"conv1": 1.0, "classifier": 3.0}, sizes)
+    assert profile == pytest.approx({"conv1": 0.5, "classifier": 1.0})
+    assert gradients.relative_per_weight(norms, sizes, top="conv1") == {"conv1": 1.0, "classifier": 1.0}
     with pytest.raises(ValueError, match=r"no size for stages \['3a'\]"):
         gradients.per_weight({"3a": 1.0}, sizes)
-    with pytest.raises(ValueError, match=r"has no stage \['conv1'\]"):
-        gradients.stem_to_classifier({"classifier": 1.0}, sizes)
+    with pytest.raises(ValueError, match="has no stage 'classifier'"):
+        gradients.relative_per_weight({"conv1": 1.0}, sizes)
+    with pytest.raises(ValueError, match="is zero"):
+        gradients.relative_per_weight({"conv1": 1.0, "classifier": 0.0}, sizes)
     with pytest.raises(ValueError, match="hold no weights"):
         gradients.per_weight({"conv1": 1.0}, {"conv1": 0})

@@ -121,6 +121,8 @@ def test_fashion_googlenet_too_small_for_the_heads_names_the_minimum():
     with pytest.raises(ValueError, match="minimum is 65"):
         paper.googlenet_fashion(64)
     assert paper.googlenet_fashion(64, aux_heads=False).output_shape == (None, 10)
+    with pytest.raises(ValueError, match=r"minimum is 32 \(five stride-2 stages\); pass size >= 32$"):
+        paper.googlenet_fashion(31, aux_heads=False)
 
 
 def test_fashion_googlenet_width_scales_every_layer_but_not_the_depth():

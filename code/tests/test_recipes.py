@@ -157,9 +157,10 @@ def test_the_heads_experiment_pairs_its_arms():
 
 
 def test_a_heads_recipe_too_small_for_its_heads_is_refused_before_any_training():
-    with pytest.raises(ValueError, match=r"recipe 'heads': size 64 is too small .* minimum is 65: set model_args size"):
+    refused = r"recipe 'heads': size 64 is too small .* minimum is 65 .*; set model_args size >= 65$"
+    with pytest.raises(ValueError, match=refused):
         replace(recipes.HEADS, model_args=recipes.HEADS.model_args | {"size": 64})
     small = replace(recipes.NO_HEADS, model_args=recipes.NO_HEADS.model_args | {"size": 64})  # no heads: 32 is enough
     assert small.model_args["size"] == 64
-    with pytest.raises(ValueError, match="size 31 is too small for GoogLeNet; the minimum is 32"):
+    with pytest.raises(ValueError, match=r"size 31 is too small for GoogLeNet: the minimum is 32 \(five stride-2"):
         replace(recipes.NO_HEADS, model_args=recipes.NO_HEADS.model_args | {"size": 31})

@@ -159,21 +159,21 @@ def per_weight(norms: Mapping[str, float], sizes: Mapping[str, int]) -> dict[str
     return {stage: float(norm) / float(np.sqrt(sizes[stage])) for stage, norm in norms.items()}
 
 
-def stem_to_classifier(
-    norms: Mapping[str, float], sizes: Mapping[str, int], stem: str = "conv1", top: str = "classifier"
-) -> float:
-    """How strong the gradient per weight is at the stem, as a fraction of the classifier's.
+def relative_per_weight(
+    norms: Mapping[str, float], sizes: Mapping[str, int], top: str = "classifier"
+) -> dict[str, float]:
+    """Each stage's gradient per weight as a fraction of the ``top`` stage's (the main classifier's).
+
+    The profile chapter 6 draws: 1 at the classifier, below 1 where a stage gets less per weight.
 
     Args:
-        norms: stage -> L2 norm of the gradient.
-        sizes: stage -> trainable weights.
-        stem: the lowest stage (GoogLeNet's ``conv1``).
-        top: the stage it is compared with (the main classifier).
+        norms: stage -> L2 norm of the gradient (a row of :func:`stage_gradient_norms`).
+        sizes: stage -> trainable weights (:func:`stage_sizes` of the same model).
+        top: the stage every other is compared with.
     """
-    missing = [stage for stage in (stem, top) if stage not in norms]
-    if missing:
-        raise ValueError(f"the gradient log has no stage {missing}; it has {sorted(norms)}")
-    rms = per_weight({stem: norms[stem], top: norms[top]}, sizes)
+    if top not in norms:
+        raise ValueError(f"the gradient log has no stage {top!r}; it has {sorted(norms)}")
+    rms = per_weight(norms, sizes)
     if rms[top] == 0:
-        raise ValueError(f"the gradient at {top!r} is zero: the ratio is undefined")
-    return rms[stem] / rms[top]
+        raise ValueError(f"the gradient at {top!r} is zero: the ratios are undefined")
+    return {stage: value / rms[top] for stage, value in rms.items()}

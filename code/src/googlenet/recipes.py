@@ -112,13 +112,10 @@ class Recipe:
             raise ValueError(f"recipe {self.name!r}: {self.builder.__name__} takes no argument {sorted(unknown)}")
         if self.builder is paper.googlenet_fashion:  # refused here, before any data is read or weight drawn
             args = self.full_model_args()
-            minimum = paper.googlenet_min_input_size(bool(args["aux_heads"]))
-            if args["size"] < minimum:
-                raise ValueError(
-                    f"recipe {self.name!r}: size {args['size']} is too small for GoogLeNet"
-                    + (" with auxiliary heads" if args["aux_heads"] else "")
-                    + f"; the minimum is {minimum}: set model_args size >= {minimum}"
-                )
+            try:
+                paper.check_fashion_size(args["size"], bool(args["aux_heads"]), "set model_args size >= {minimum}")
+            except ValueError as error:
+                raise ValueError(f"recipe {self.name!r}: {error}") from None
 
     def build(self) -> keras.Model:
         """The recipe's model, freshly initialised (seed Keras first for a reproducible one).

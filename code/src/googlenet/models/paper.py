@@ -104,6 +104,24 @@ def googlenet_min_input_size(aux_heads: bool) -> int:
     return 65 if aux_heads else 32
 
 
+def check_fashion_size(size: int, aux_heads: bool, fix: str) -> None:
+    """Refuse a resize target too small for GoogLeNet, with or without its heads.
+
+    Args:
+        size: side of the resized square image.
+        aux_heads: whether the model has the auxiliary heads.
+        fix: how the caller's user sets a larger size (ends the message); ``{minimum}`` is
+            replaced by the minimum.
+    """
+    minimum = googlenet_min_input_size(aux_heads)
+    if size < minimum:
+        why = "the heads' 5x5 pool needs a 5x5 map at 4a, the input / 16" if aux_heads else "five stride-2 stages"
+        raise ValueError(
+            f"size {size} is too small for GoogLeNet{' with auxiliary heads' if aux_heads else ''}: "
+            f"the minimum is {minimum} ({why}); {fix.format(minimum=minimum)}"
+        )
+
+
 def googlenet(
     input_shape: tuple[int, int, int] = (224, 224, 3),
     num_classes: int = 1000,
@@ -183,13 +201,7 @@ def googlenet_fashion(
     """
     if not 0 < width <= 4:
         raise ValueError(f"width must be a multiplier in (0, 4], got {width!r}")
-    minimum = googlenet_min_input_size(aux_heads)
-    if size < minimum:
-        raise ValueError(
-            f"size {size} is too small for GoogLeNet{' with auxiliary heads' if aux_heads else ''}: "
-            f"the minimum is {minimum} (the heads' 5x5 pool needs a 5x5 map at 4a, the input / 16); "
-            f"pass size >= {minimum}{' or aux_heads=False' if aux_heads else ''}"
-        )
+    check_fashion_size(size, aux_heads, "pass size >= {minimum}" + (" or aux_heads=False" if aux_heads else ""))
     inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")  # 28 x 28 x 1, pixels 0-255
     x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
     x = layers.Resizing(size, size, interpolation="bilinear", name="resize")(x)  # 72 x 72 x 1
