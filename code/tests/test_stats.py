@@ -148,3 +148,20 @@ def test_p_values_print_as_prose_prints_them():
     assert stats.format_p(8.2e-05) == "8 × 10⁻⁵" and stats.format_p(1.6e-14) == "2 × 10⁻¹⁴"
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         stats.format_p(1.5)
+
+
+def test_geometric_mean_averages_ratios_symmetrically():
+    import pandas as pd
+
+    assert stats.geometric_mean([2.0, 0.5]) == pytest.approx(1.0)
+    assert stats.geometric_mean([1.0, 4.0, 16.0]) == pytest.approx(4.0)
+    frame = pd.DataFrame({0: [2.0, 9.0], 1: [8.0, 1.0]}, index=["conv1", "fc"])
+    across = stats.geometric_mean(frame, axis=1)  # across the seeds, one value per stage
+    assert list(across.index) == ["conv1", "fc"] and np.allclose(across, [4.0, 3.0])
+    assert np.allclose(stats.geometric_mean(np.array([[1.0, 4.0], [9.0, 1.0]]), axis=0), [3.0, 2.0])
+
+
+@pytest.mark.parametrize("bad", [[], [1.0, 0.0], [2.0, -1.0], [1.0, float("nan")]])
+def test_geometric_mean_refuses_what_is_not_positive(bad):
+    with pytest.raises(ValueError, match="positive"):
+        stats.geometric_mean(bad)

@@ -16,7 +16,8 @@ Importing it silences TensorFlow's start-up logging before TensorFlow loads (see
 * ``evaluate``: predictions, accuracy, confusion matrices, training curves; ``predictions``: each
   shipped run's predicted classes, saved beside its model;
 * ``published``: accuracies others report on Fashion-MNIST, with their sources;
-* ``stats``: paired tests of two classifiers on the same images (McNemar, bootstrap intervals);
+* ``stats``: paired tests of two classifiers on the same images (McNemar, bootstrap intervals), and
+  the geometric mean of ratios; ``wording``: counts and lists as the prose writes them;
 * ``ablation``: chapter 9's study; ``followups``: chapter 10's and the appendix's arms;
   ``averaging``: a moving average of the weights; ``figures``: the book's plots; ``figure_checks``: their
   legibility (text size, legends, distinct series); ``diagrams``: modules and
@@ -57,6 +58,7 @@ from . import (  # noqa: E402
     runs,
     stats,
     training,
+    wording,
 )
 
 __all__ = [
@@ -87,5 +89,6 @@ __all__ = [
     "runtime",
     "stats",
     "training",
+    "wording",
 ]
 __version__ = "0.2.0"

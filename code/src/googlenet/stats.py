@@ -304,3 +304,20 @@ def format_p(p: float) -> str:
         return f"{p:.2g}"
     mantissa, exponent = f"{p:.0e}".split("e")
     return f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+
+
+def geometric_mean(values, axis: int | None = None):
+    """The geometric mean, the average that suits ratios: the mean of 2 and 1/2 is 1.
+
+    Args:
+        values: positive numbers (a sequence, an array, or a pandas frame or series).
+        axis: the axis to average over (``None``: all values; 1: across a frame's columns).
+    """
+    array = np.asarray(values, dtype=float)
+    if array.size == 0 or not np.all(np.isfinite(array)) or np.any(array <= 0):
+        raise ValueError("geometric_mean needs positive, finite values; ratios of norms are, zeros and NaNs are not")
+    if axis is None:
+        return float(np.exp(np.log(array).mean()))
+    if hasattr(values, "to_numpy"):  # a pandas frame keeps its index
+        return np.exp(np.log(values).mean(axis=axis))
+    return np.exp(np.log(array).mean(axis=axis))
