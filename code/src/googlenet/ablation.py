@@ -130,6 +130,8 @@ HEADS_PLANNED: tuple[Ablation, ...] = tuple(heads_run(c, s) for s in HEADS_SEEDS
 HEADS_STUDY: tuple[Ablation, ...] = (
     *(heads_run(c, 0) for c in HEADS_CONFIGS),
     *(heads_run(c, 1) for c in HEADS_CONFIGS),
+    heads_run("heads", 2),
+    heads_run("no_heads", 2),
 )
 
 
