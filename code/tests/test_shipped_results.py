@@ -129,7 +129,13 @@ PROBED = [name for name in SHIPPED if (paths.results_dir() / name / run_folder.G
 
 @pytest.mark.parametrize("name", PROBED)
 def test_the_last_gradient_probe_is_what_the_saved_model_gives(name, fashion_mnist):
-    """The shipped model (the net that is kept, heads dropped) measures the log's last main-loss norms."""
+    """The shipped model (the net that is kept, heads dropped) measures the log's last main-loss norms.
+
+    To within 1%: the probe sums gradients over its images in the order the CPU's threads take
+    them, and re-measured on a loaded machine a stem norm of a net trained without batch
+    normalisation moved by 0.14% (``no_heads_val_5ep_seed1``, conv2). The chapter quotes these
+    norms' ratios to two or three digits.
+    """
     from dataclasses import replace
 
     from googlenet import gradients, recipes, splits
@@ -150,4 +156,4 @@ def test_the_last_gradient_probe_is_what_the_saved_model_gives(name, fashion_mni
     measured = gradients.stage_gradient_norms(run.load_model(), images, labels)
     assert set(measured) == set(gradients.GOOGLENET_STAGES) <= set(logged)
     for stage, norm in measured.items():
-        assert norm == pytest.approx(logged[stage], rel=1e-3), stage
+        assert norm == pytest.approx(logged[stage], rel=1e-2), stage
