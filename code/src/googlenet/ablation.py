@@ -129,9 +129,7 @@ def heads_run(config: str, seed: int) -> Ablation:
 HEADS_PLANNED: tuple[Ablation, ...] = tuple(heads_run(c, s) for s in HEADS_SEEDS for c in HEADS_CONFIGS)
 HEADS_STUDY: tuple[Ablation, ...] = (
     *(heads_run(c, 0) for c in HEADS_CONFIGS),
-    *(heads_run(c, 1) for c in HEADS_CONFIGS),
-    heads_run("heads", 2),
-    heads_run("no_heads", 2),
+    *(heads_run(c, s) for s in (1, 2) for c in HEADS_CONFIGS),
 )
 
 

@@ -8,6 +8,7 @@ images (the same resample for both models) to give an interval for the differenc
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -316,8 +317,9 @@ def geometric_mean(values, axis: int | None = None):
     array = np.asarray(values, dtype=float)
     if array.size == 0 or not np.all(np.isfinite(array)) or np.any(array <= 0):
         raise ValueError("geometric_mean needs positive, finite values; ratios of norms are, zeros and NaNs are not")
-    if axis is None:
-        return float(np.exp(np.log(array).mean()))
-    if hasattr(values, "to_numpy"):  # a pandas frame keeps its index
-        return np.exp(np.log(values).mean(axis=axis))
-    return np.exp(np.log(array).mean(axis=axis))
+    if axis is None:  # the C library's scalar log and exact sum: the same digits on any x86 CPU,
+        # where NumPy's SIMD logarithm differs in the last digits between instruction sets
+        return math.exp(math.fsum(math.log(v) for v in array.ravel().tolist()) / array.size)
+    if hasattr(values, "apply"):  # a pandas frame keeps its index
+        return values.apply(geometric_mean, axis=axis)
+    return np.apply_along_axis(geometric_mean, axis, array)
