@@ -72,7 +72,7 @@ def test_every_claim_compares_two_known_recipes_once():
     assert len({c.key for c in ablation.CLAIMS}) == len(ablation.CLAIMS)
     for claim in ablation.CLAIMS:
         assert {claim.better, claim.worse} <= set(recipes.RECIPES) and claim.better != claim.worse
-        assert claim.source in {"note", "paper", "recipe"}
+        assert claim.source in {"note", "paper", "recipe", "record"}
 
 
 def test_judge_uses_every_seed_and_pairs_the_seed_0_runs():

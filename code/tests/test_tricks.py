@@ -1,4 +1,4 @@
-"""The papers' training tricks: label smoothing's loss, the weight average's rule, test-time augmentation."""
+"""The training tricks: label smoothing, the weight average, test-time augmentation, random erasing, warm-up."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from googlenet import averaging, evaluate, recipes, run_folder
+from googlenet import averaging, evaluate, recipes, run_folder, training
 from googlenet.training import Trainer
 
 
@@ -133,3 +133,106 @@ def test_tta_returns_the_mean_of_the_views_probabilities():
     np.testing.assert_allclose(one_view, probabilities(images), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="empty"):
         evaluate.tta_probabilities(model, images, shifts=())
+
+
+def _erased(images: np.ndarray, seed=(3, 4), **options) -> np.ndarray:
+    return training.random_erasing(tf.constant(images), seed=tf.constant(seed), **options).numpy()
+
+
+def test_random_erasing_sets_one_rectangle_of_noise_within_the_papers_bounds():
+    images = np.full((400, 28, 28, 1), 300.0, dtype="float32")  # above every noise value
+    erased = _erased(images, probability=1.0)
+    changed = erased[..., 0] != 300.0
+    counts = changed.sum(axis=(1, 2))
+    assert (erased[changed] >= 0).all() and (erased[changed] < 255).all()
+    area = 28 * 28
+    for mask, count in zip(changed, counts, strict=True):
+        if count == 0:  # no attempt fitted (rare at these bounds)
+            continue
+        rows, cols = np.nonzero(mask)
+        height, width = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+        assert height * width == count  # one solid rectangle
+        assert height < 28 and width < 28
+        # its area and aspect, after rounding each side to pixels, stay near the drawn bounds
+        assert 0.02 * area / 2 <= count <= 0.4 * area * 1.2
+        assert 0.3 / 2 <= height / width <= 2 / 0.3
+    assert (counts > 0).mean() > 0.9
+    assert erased.shape == images.shape and erased.dtype == images.dtype
+
+
+def test_random_erasing_chooses_images_with_its_probability_and_repeats_with_its_seed():
+    images = np.full((2000, 28, 28, 1), 300.0, dtype="float32")
+    share = (_erased(images, probability=0.5)[..., 0] != 300.0).any(axis=(1, 2)).mean()
+    assert 0.45 < share < 0.55
+    np.testing.assert_array_equal(_erased(images[:50], probability=0.5), _erased(images[:50], probability=0.5))
+    assert not np.array_equal(_erased(images[:50], probability=0.5), _erased(images[:50], (5, 6), probability=0.5))
+    np.testing.assert_array_equal(_erased(images[:50], probability=0.0), images[:50])
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"probability": 1.5}, "probability"),
+        ({"probability": 0.5, "area": (0.5, 0.2)}, "area"),
+        ({"probability": 0.5, "min_aspect": 0}, "min_aspect"),
+        ({"probability": 0.5, "attempts": 0}, "attempts"),
+    ],
+)
+def test_random_erasing_refuses_bad_settings(options, message):
+    with pytest.raises(ValueError, match=message):
+        _erased(np.zeros((2, 28, 28, 1), "float32"), **options)
+
+
+def test_the_training_pipeline_erases_only_when_asked_and_the_same_way_every_time():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (256, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, 256)
+
+    def first_batch(erasing):
+        batches = training.train_dataset(images, labels, 128, 0, 1, True, erasing=erasing)
+        return next(iter(batches))[0].numpy()
+
+    plain, erased, again = first_batch(0.0), first_batch(0.5), first_batch(0.5)
+    np.testing.assert_array_equal(erased, again)
+    differs = (plain != erased).any(axis=(1, 2, 3))
+    assert 0.3 < differs.mean() < 0.7  # about half the images, each otherwise the same
+    np.testing.assert_array_equal(plain[~differs], erased[~differs])
+
+
+def test_warm_up_rises_linearly_from_zero_then_decays_to_zero_at_the_last_step():
+    recipe = dataclasses.replace(recipes.IMPROVED, warmup_epochs=2, epochs=10)
+    schedule = training.learning_rate_for(recipe, steps_per_epoch=10)
+    peak = recipe.learning_rate
+    assert float(schedule(0)) == 0.0
+    assert float(schedule(10)) == pytest.approx(peak / 2)
+    assert float(schedule(20)) == pytest.approx(peak)
+    # the cosine over the 80 steps that remain: half-way, half the peak; at the end, zero
+    assert float(schedule(60)) == pytest.approx(peak / 2, rel=1e-5)
+    assert float(schedule(100)) == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"warmup_epochs": 15}, "warmup_epochs"),
+        ({"warmup_epochs": -1}, "warmup_epochs"),
+        ({"warmup_epochs": 1, "schedule": "constant"}, "cosine"),
+        ({"erasing": 1.0}, "erasing"),
+        ({"erasing": True}, "erasing"),
+    ],
+)
+def test_bad_warm_up_or_erasing_settings_are_refused(change, message):
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(recipes.IMPROVED, **change)
+
+
+def test_the_records_recipes_change_one_thing_each():
+    plain = recipes.IMPROVED.record()
+    for name, key, value in (("erasing", "erasing", 0.5), ("warmup", "warmup_epochs", 1)):
+        record = recipes.get(name).record()
+        assert record.pop(key) == value and record.pop("config") == name
+        assert record == {k: v for k, v in plain.items() if k != "config"}  # nothing else changes
+        assert run_folder._mismatches(plain, recipes.get(name))  # a resume would refuse the other recipe
+    wide = recipes.get("mid_wide").record()
+    assert wide["model_args"] == plain["model_args"] | {"width": recipes.MID_WIDTH}
+    assert keras.Model.count_params(recipes.MID_WIDE.build()) <= 300_000

@@ -136,7 +136,8 @@ class Claim:
 
     key: str
     text: str
-    source: str  # "note" (the study note), "paper" (GoogLeNet's), or "recipe" (the book's own build)
+    source: str  # "note" (the study note), "paper" (GoogLeNet's or its successors'), "recipe" (the book's
+    # own build) or "record" (what the small-net records on Fashion-MNIST use)
     better: str  # the recipe the claim says is more accurate
     worse: str
 

@@ -44,6 +44,9 @@ FOLLOWUP_CLAIMS: tuple[Claim, ...] = (
     Claim("label_smoothing", "label smoothing (0.1) helps", "paper", "label_smoothing", "improved"),
     Claim("ema", "a moving average of the weights helps", "paper", "ema", "improved"),
     Claim("bf16", "bfloat16 arithmetic changes accuracy", "recipe", "bf16", "improved"),
+    Claim("erasing", "random erasing (0.5) helps", "record", "erasing", "improved"),
+    Claim("warmup", "a one-epoch learning-rate warm-up helps", "record", "warmup", "improved"),
+    Claim("mid_wide", "branches 1.4 times as wide help", "record", "mid_wide", "improved"),
 )
 
 # The race to the note's 91.24% (chapter 10): pilots with validation, then the chosen schedule.

@@ -58,6 +58,8 @@ RESULT_KEYS: dict[str, object] = {
     "label_smoothing": 0.0,
     "ema_decay": 0.0,
     "precision": "float32",
+    "erasing": 0.0,
+    "warmup_epochs": 0,
 }
 
 

@@ -244,6 +244,7 @@ def _train(recipe, out, data, split: Split, state, progress, stop_after, log) ->
             recipe.augment,
             shift_pixels=recipe.shift_pixels,
             flip=recipe.flip,
+            erasing=recipe.erasing,
         )
         for i, (images, labels) in enumerate(batches, start=1):
             trainer.train_step(images, labels)

@@ -43,6 +43,77 @@ def make_augmenter(seed: int, shift_pixels: int = 2, flip: bool = True, size: in
     return keras.Sequential(steps, name="augment")
 
 
+ERASING_AREA = (0.02, 0.4)
+"""Smallest and largest share of the image an erased rectangle covers (Zhong et al.'s s_l, s_h)."""
+ERASING_MIN_ASPECT = 0.3
+"""Smallest height/width ratio of an erased rectangle (r_1; the largest is 1 / r_1)."""
+ERASING_ATTEMPTS = 10
+"""Rectangles drawn per image; the first that fits is erased, and none if none fits."""
+
+
+def random_erasing(
+    images: tf.Tensor,
+    probability: float,
+    seed: tf.Tensor,
+    *,
+    area: tuple[float, float] = ERASING_AREA,
+    min_aspect: float = ERASING_MIN_ASPECT,
+    attempts: int = ERASING_ATTEMPTS,
+    max_value: float = 255.0,
+) -> tf.Tensor:
+    """Zhong et al.'s random erasing on a batch: a random rectangle of each chosen image set to noise.
+
+    Each image is chosen with ``probability``. For it, a rectangle's area (a share of the image,
+    uniform in ``area``) and height/width ratio (uniform from ``min_aspect`` to its inverse) are
+    drawn, its sides rounded to pixels, until one fits inside the image (the paper's algorithm
+    retries; here ``attempts`` are drawn at once and the first that fits is used). Its position is
+    uniform over the places it fits, and its pixels get values uniform in [0, ``max_value``), as
+    in the paper (the authors' code fills a constant instead). A pure function of ``seed``.
+
+    Args:
+        images: a batch N x H x W x C of float pixels from 0 to ``max_value``.
+        probability: chance that an image is erased (the paper's p; 0.5 in its experiments).
+        seed: two integers (a shape-(2,) tensor) for TensorFlow's stateless random ops.
+        area: the smallest and largest share of the image a rectangle covers.
+        min_aspect: the smallest height/width ratio; the largest is its inverse.
+        attempts: rectangles drawn per image before giving up.
+        max_value: the largest pixel value (the noise is drawn below it).
+    """
+    fraction("probability", probability, allow_one=True)
+    low, high = area
+    if not 0 < low <= high < 1:
+        raise ValueError(f"area must be (low, high) with 0 < low <= high < 1, got {area!r}")
+    if not 0 < min_aspect <= 1:
+        raise ValueError(f"min_aspect must be in (0, 1], got {min_aspect!r}")
+    positive_int("attempts", attempts)
+    n = tf.shape(images)[0]
+    height, width = images.shape[1], images.shape[2]
+    keys = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 5)
+    chosen = tf.random.stateless_uniform([n], keys[0]) < probability  # N
+    target = tf.random.stateless_uniform([n, attempts], keys[1], low, high) * (height * width)  # N x A
+    aspect = tf.random.stateless_uniform([n, attempts], keys[2], min_aspect, 1 / min_aspect)  # N x A
+    tall = tf.round(tf.sqrt(target * aspect))  # rectangle heights, N x A
+    wide = tf.round(tf.sqrt(target / aspect))  # and widths
+    fits = (tall < height) & (wide < width)
+    first = tf.argmax(tf.cast(fits, tf.int32), axis=1)  # first fitting attempt (0 when none fits)
+    tall = tf.gather(tall, first, batch_dims=1)  # N
+    wide = tf.gather(wide, first, batch_dims=1)
+    corner = tf.random.stateless_uniform([n, 2], keys[3])  # N x 2, uniform over the places that fit
+    top = tf.floor(corner[:, 0] * (height - tall + 1))
+    left = tf.floor(corner[:, 1] * (width - wide + 1))
+    rows = tf.range(height, dtype=tf.float32)[None, :, None]  # 1 x H x 1
+    cols = tf.range(width, dtype=tf.float32)[None, None, :]  # 1 x 1 x W
+    inside = (
+        (rows >= top[:, None, None])
+        & (rows < (top + tall)[:, None, None])
+        & (cols >= left[:, None, None])
+        & (cols < (left + wide)[:, None, None])
+    )  # N x H x W
+    erase = inside & (chosen & tf.reduce_any(fits, axis=1))[:, None, None]
+    noise = tf.random.stateless_uniform(tf.shape(images), keys[4], 0.0, max_value, dtype=images.dtype)
+    return tf.where(erase[..., None], noise, images)
+
+
 def train_dataset(
     images: np.ndarray,
     labels: np.ndarray,
@@ -53,6 +124,7 @@ def train_dataset(
     *,
     shift_pixels: int = 2,
     flip: bool = True,
+    erasing: float = 0.0,
 ) -> tf.data.Dataset:
     """One epoch of shuffled, batched, optionally augmented data: a pure function of (seed, epoch).
 
@@ -63,6 +135,10 @@ def train_dataset(
         seed: the run's seed.
         epoch: the epoch number (1-based); order and augmentation depend on it.
         augment: apply :func:`make_augmenter` with ``shift_pixels`` and ``flip``.
+        shift_pixels: largest random shift each way, in pixels.
+        flip: random left-right flips as part of the augmentation.
+        erasing: then erase a random rectangle of each image with this probability
+            (:func:`random_erasing`; 0: none).
     """
     order = np.random.default_rng([seed, epoch]).permutation(len(images))
     x = images[order][..., None].astype("float32")  # N x 28 x 28 x 1
@@ -71,6 +147,15 @@ def train_dataset(
     if augment:
         augmenter = make_augmenter(seed * 1000 + epoch, shift_pixels, flip)
         ds = ds.map(lambda a, b: (augmenter(a, training=True), b), num_parallel_calls=1, deterministic=True)
+    if erasing:
+        ds = ds.enumerate().map(
+            lambda i, batch: (
+                random_erasing(batch[0], erasing, tf.stack([tf.constant(seed * 1000 + epoch, tf.int64), i])),
+                batch[1],
+            ),
+            num_parallel_calls=1,
+            deterministic=True,
+        )
     return ds.prefetch(2)
 
 
@@ -115,11 +200,19 @@ def learning_rate_for(recipe: Recipe, steps_per_epoch: int):
     """The optimiser's learning rate: a number, or a schedule over the run's ``epochs * steps_per_epoch`` steps.
 
     Args:
-        recipe: the run's recipe (its learning rate, schedule and epochs).
+        recipe: the run's recipe (its learning rate, schedule, warm-up and epochs).
         steps_per_epoch: training steps in one epoch.
     """
     if recipe.schedule == "constant":
         return recipe.learning_rate
+    if recipe.warmup_epochs:  # linear from 0 to the learning rate, then the cosine over the rest
+        warmup = recipe.warmup_epochs * steps_per_epoch
+        return keras.optimizers.schedules.CosineDecay(
+            0.0,
+            decay_steps=recipe.epochs * steps_per_epoch - warmup,
+            warmup_target=recipe.learning_rate,
+            warmup_steps=warmup,
+        )
     return keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=recipe.epochs * steps_per_epoch)
 
 
