@@ -7,11 +7,12 @@
   rule that finds a model's main output;
 * :mod:`~googlenet.models.note`: the study note's reduced build for Fashion-MNIST;
 * :mod:`~googlenet.models.improved`: the book's reduced build;
-* :mod:`~googlenet.models.vgg`: the VGG-style baseline of chapter 9.
+* :mod:`~googlenet.models.vgg`: the VGG-style baseline of chapter 9;
+* :mod:`~googlenet.models.resnet`: the CIFAR ResNet behind chapter 10's published anchors.
 
 Importing this package registers the custom Keras classes the shipped models are saved with.
 """
 
-from . import heads, improved, note, paper, plain, vgg
+from . import heads, improved, note, paper, plain, resnet, vgg
 
-__all__ = ["heads", "improved", "note", "paper", "plain", "vgg"]
+__all__ = ["heads", "improved", "note", "paper", "plain", "resnet", "vgg"]
