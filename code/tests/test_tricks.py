@@ -136,7 +136,7 @@ def test_tta_returns_the_mean_of_the_views_probabilities():
 
 
 def _erased(images: np.ndarray, seed=(3, 4), **options) -> np.ndarray:
-    return training.random_erasing(tf.constant(images), seed=tf.constant(seed), **options).numpy()
+    return training.random_erasing(images, seed=seed, **options).numpy()
 
 
 def test_random_erasing_sets_one_rectangle_of_noise_within_the_papers_bounds():
@@ -176,11 +176,14 @@ def test_random_erasing_chooses_images_with_its_probability_and_repeats_with_its
         ({"probability": 0.5, "area": (0.5, 0.2)}, "area"),
         ({"probability": 0.5, "min_aspect": 0}, "min_aspect"),
         ({"probability": 0.5, "attempts": 0}, "attempts"),
+        ({"probability": 0.5, "images": np.zeros((2, 28, 28, 1), "uint8")}, "float batch"),
+        ({"probability": 0.5, "images": np.zeros((2, 28, 28), "float32")}, "float batch"),
     ],
 )
 def test_random_erasing_refuses_bad_settings(options, message):
+    images = options.pop("images", np.zeros((2, 28, 28, 1), "float32"))
     with pytest.raises(ValueError, match=message):
-        _erased(np.zeros((2, 28, 28, 1), "float32"), **options)
+        _erased(images, **options)
 
 
 def test_the_training_pipeline_erases_only_when_asked_and_the_same_way_every_time():

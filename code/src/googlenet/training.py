@@ -71,9 +71,9 @@ def random_erasing(
     in the paper (the authors' code fills a constant instead). A pure function of ``seed``.
 
     Args:
-        images: a batch N x H x W x C of float pixels from 0 to ``max_value``.
+        images: a batch N x H x W x C of float pixels from 0 to ``max_value`` (a tensor or array).
         probability: chance that an image is erased (the paper's p; 0.5 in its experiments).
-        seed: two integers (a shape-(2,) tensor) for TensorFlow's stateless random ops.
+        seed: two integers (a pair or a shape-(2,) tensor) for TensorFlow's stateless random ops.
         area: the smallest and largest share of the image a rectangle covers.
         min_aspect: the smallest height/width ratio; the largest is its inverse.
         attempts: rectangles drawn per image before giving up.
@@ -86,6 +86,9 @@ def random_erasing(
     if not 0 < min_aspect <= 1:
         raise ValueError(f"min_aspect must be in (0, 1], got {min_aspect!r}")
     positive_int("attempts", attempts)
+    images = tf.convert_to_tensor(images)
+    if not images.dtype.is_floating or images.shape.rank != 4:
+        raise ValueError(f"images must be a float batch N x H x W x C, got {images.dtype.name} of shape {images.shape}")
     n = tf.shape(images)[0]
     height, width = images.shape[1], images.shape[2]
     keys = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 5)
