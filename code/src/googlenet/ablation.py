@@ -90,6 +90,9 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
     _study("no_bn_val_15ep_seed1", "no_bn", 1, "no batch norm, seed 1", "no batch norm, another seed"),
     _study("no_bn_val_15ep_seed2", "no_bn", 2, "no batch norm, seed 2", "no batch norm, another seed"),
     _study("constant_lr_val_15ep", "constant_lr", 0, "constant learning rate", "Adam at 0.002 throughout, no decay"),
+    _study(
+        "constant_lr_val_15ep_seed1", "constant_lr", 1, "constant learning rate, seed 1", "constant rate, another seed"
+    ),
     _study("equal_widths_val_15ep", "equal_widths", 0, "equal widths", "20 filters in every branch, same cost"),
     _study("equal_widths_val_15ep_seed1", "equal_widths", 1, "equal widths, seed 1", "equal widths, another seed"),
     _study("equal_widths_val_15ep_seed2", "equal_widths", 2, "equal widths, seed 2", "equal widths, another seed"),
