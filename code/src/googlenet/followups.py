@@ -31,6 +31,7 @@ FOLLOWUP_RUNS: tuple[Ablation, ...] = (
     followup("label_smoothing", "label smoothing", "training targets smoothed with epsilon 0.1"),
     followup("ema", "moving average", "scored and saved with the weights' moving average (0.999)"),
     followup("bf16", "bfloat16", "mixed bfloat16 arithmetic, float32 weights and logits"),
+    followup("erasing", "random erasing", "a random rectangle of noise in half the training images"),
 )
 """The arms trained so far (registered once their folder is committed)."""
 
