@@ -168,3 +168,27 @@ def test_killing_the_benchmark_leaves_no_orphan_child(tmp_path):
         else "gone"
     )
     assert state in ("gone", "Z"), f"the measuring process {child[0]} outlived the benchmark (state {state})"
+
+
+COMMITTED = sorted((Path(__file__).resolve().parents[2] / "results" / "benchmarks").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=[p.stem for p in COMMITTED])
+def test_committed_benchmark_follows_from_its_windows(path: Path) -> None:
+    """Each committed JSON's medians are its timed windows' medians, and its summary follows from them."""
+    import json
+    import statistics
+
+    result = json.loads(path.read_text())
+    assert result["name"] == path.stem and not result["quick"]
+    for measured in [*result["rows"], result["matmul"], result["matmul_bf16"], result["inference"]]:
+        rate = "gflops" if "gflops" in measured else "images_per_second"
+        assert measured[rate] == statistics.median(measured[f"window_{rate}"])
+    assert result["summary"] == bench.summarise(
+        result["rows"], result["matmul"], result["inference"], result["matmul_bf16"]
+    )
+
+
+def test_both_machines_are_committed() -> None:
+    """The appendix compares an AMD EPYC and an Intel Xeon run of the full benchmark."""
+    assert {p.stem for p in COMMITTED} >= {"full", "full_xeon"}
