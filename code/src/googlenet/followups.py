@@ -32,6 +32,8 @@ FOLLOWUP_RUNS: tuple[Ablation, ...] = (
     followup("ema", "moving average", "scored and saved with the weights' moving average (0.999)"),
     followup("bf16", "bfloat16", "mixed bfloat16 arithmetic, float32 weights and logits"),
     followup("erasing", "random erasing", "a random rectangle of noise in half the training images"),
+    followup("warmup", "warm-up", "the learning rate rises linearly over the first epoch"),
+    followup("mid_wide", "branches x1.4", "every branch and the stem's second conv 1.4 times as wide"),
 )
 """The arms trained so far (registered once their folder is committed)."""
 
