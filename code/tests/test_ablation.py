@@ -135,6 +135,11 @@ def test_followup_claims_compare_registered_recipes_with_the_baseline():
     assert [a.seed for a in ablation.runs_of("improved", followups.FOLLOWUP_STUDY)] == [0, 1, 2]
     run = followups.followup("ema", "EMA", "weights averaged")
     assert run.run == f"ema_val_{ablation.STUDY_EPOCHS}ep" and run.validation and run.label == "EMA"
+    again = followups.followup("separable", "separable", "separable modules", seed=2)
+    assert again.run == f"separable_val_{ablation.STUDY_EPOCHS}ep_seed2" and again.label == "separable, seed 2"
+    assert again.command().endswith(f"--seed 2 --validation --out results/{again.run}")
+    with pytest.raises(ValueError, match="seed is 0 or more"):
+        followups.followup("separable", "separable", "separable modules", seed=-1)
 
 
 def test_the_heads_experiment_plans_every_arm_and_seed_with_its_command():

@@ -14,15 +14,21 @@ from dataclasses import replace
 from .ablation import VALIDATION_STUDY, Ablation, Claim, planned_run
 
 
-def followup(config: str, label: str, change: str) -> Ablation:
-    """The seed-0 run of ``config`` with chapter 9's budget and validation split.
+def followup(config: str, label: str, change: str, seed: int = 0) -> Ablation:
+    """A run of ``config`` with chapter 9's budget and validation split (seed 0 unless told).
 
     Args:
         config: a recipe name.
-        label: the run's short name in tables.
+        label: the run's short name in tables (", seed N" is added for a seed other than 0).
         change: what it changes, in a few words.
+        seed: the run's seed; its folder is the seed-0 run's with ``_seedN`` appended.
     """
-    return replace(planned_run(config), label=label, change=change)
+    first = planned_run(config)
+    if seed == 0:
+        return replace(first, label=label, change=change)
+    if seed < 0:
+        raise ValueError(f"a run's seed is 0 or more, got {seed}")
+    return replace(first, run=f"{first.run}_seed{seed}", seed=seed, label=f"{label}, seed {seed}", change=change)
 
 
 FOLLOWUP_RUNS: tuple[Ablation, ...] = (
