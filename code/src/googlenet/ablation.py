@@ -93,6 +93,9 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
     _study(
         "constant_lr_val_15ep_seed1", "constant_lr", 1, "constant learning rate, seed 1", "constant rate, another seed"
     ),
+    _study(
+        "constant_lr_val_15ep_seed2", "constant_lr", 2, "constant learning rate, seed 2", "constant rate, another seed"
+    ),
     _study("equal_widths_val_15ep", "equal_widths", 0, "equal widths", "20 filters in every branch, same cost"),
     _study("equal_widths_val_15ep_seed1", "equal_widths", 1, "equal widths, seed 1", "equal widths, another seed"),
     _study("equal_widths_val_15ep_seed2", "equal_widths", 2, "equal widths, seed 2", "equal widths, another seed"),
