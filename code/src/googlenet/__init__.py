@@ -24,7 +24,8 @@ Importing it silences TensorFlow's start-up logging before TensorFlow loads (see
   networks drawn from built models; ``receptive``: receptive fields of built models;
 * ``gradients``: how much of the loss's gradient reaches each stage (the auxiliary heads' claim);
 * ``precision``: float32 or bfloat16, and whether this CPU has bfloat16 in hardware;
-* ``bench``, ``throughput``, ``profile``: the benchmark and what it measures.
+* ``bench``, ``throughput``, ``profile``: the benchmark and what it measures; ``thread_scaling``:
+  the training step from one CPU thread to all, and what bounds its utilisation.
 """
 
 from . import runtime as runtime  # noqa: I001 - must run before anything imports TensorFlow
@@ -57,6 +58,7 @@ from . import (  # noqa: E402
     run_folder,
     runs,
     stats,
+    thread_scaling,
     training,
     wording,
 )
@@ -88,6 +90,7 @@ __all__ = [
     "runs",
     "runtime",
     "stats",
+    "thread_scaling",
     "training",
     "wording",
 ]

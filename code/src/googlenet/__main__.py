@@ -7,7 +7,8 @@ Example (background-friendly; progress goes to the log, checkpoints to the folde
 Run the same command again after an interruption: it resumes from the last completed epoch.
 A finished run is never rewritten: the command says so and changes nothing (``--extend`` adds
 epochs to a constant-rate run). ``python -m googlenet bench --quick`` measures training and
-inference throughput and writes ``results/benchmarks/<name>.json``. ``python -m googlenet tta
+inference throughput and writes ``results/benchmarks/<name>.json``; ``bench --threads`` times the
+training step from one thread to all cores (:mod:`googlenet.thread_scaling`). ``python -m googlenet tta
 --run FOLDER`` scores a finished run with test-time augmentation and writes ``tta.json`` there;
 ``reestimate --run FOLDER`` recomputes its batch norm statistics and writes ``bn_reestimated.json``;
 ``predict --run FOLDER`` saves its predicted classes in ``predictions.npz``.
@@ -58,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--name", default=None, help="output name (default: 'quick' or 'full')")
     bench.add_argument("--out", default=None, help="folder for <name>.json (default: the book's results/benchmarks)")
     bench.add_argument("--overwrite", action="store_true", help="replace an existing <name>.json")
+    bench.add_argument(
+        "--threads",
+        action="store_true",
+        help="instead: the book's step under several thread settings, one core to all (default name 'threads')",
+    )
     scorers = {  # command: (what it does, the file it writes, which runs it takes)
         "tta": ("score finished runs with test-time augmentation", "tta.json", "run folders made with --validation"),
         "reestimate": (
@@ -81,12 +87,17 @@ def _error(message: str) -> int:
 
 
 def _bench(args) -> int:
-    from .bench import format_table, run_benchmark
+    from . import bench, thread_scaling
 
     out = Path(args.out).expanduser() if args.out else None
+    study, format_table, default = (
+        (thread_scaling.run_thread_study, thread_scaling.format_table, "threads")
+        if args.threads
+        else (bench.run_benchmark, bench.format_table, "full")
+    )
     try:
-        result = run_benchmark(
-            args.name or ("quick" if args.quick else "full"),
+        result = study(
+            args.name or (f"{default}_quick" if args.threads and args.quick else "quick" if args.quick else default),
             args.quick,
             out,
             log=lambda m: print(m, flush=True),

@@ -101,6 +101,8 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
     _study("equal_widths_val_15ep_seed2", "equal_widths", 2, "equal widths, seed 2", "equal widths, another seed"),
     _study("vgg_shaped_val_15ep", "vgg_shaped", 0, "VGG-shaped", "4 stages of three 3x3 convs, width doubling"),
     _study("no_augment_val_15ep", "no_augment", 0, "no augmentation", "no random shifts or flips"),
+    _study("no_augment_val_15ep_seed1", "no_augment", 1, "no augmentation, seed 1", "no augmentation, another seed"),
+    _study("no_augment_val_15ep_seed2", "no_augment", 2, "no augmentation, seed 2", "no augmentation, another seed"),
     _study("aux_paper_val_15ep", "aux_paper", 0, "9 modules + paper's heads", "the paper's heads, scaled (0.3)"),
     _study("deep_aux_val_15ep", "deep_aux", 0, "9 modules + light heads", "global-pool auxiliary heads (0.3)"),
     _study("deep_val_15ep", "deep", 0, "9 modules", "GoogLeNet's nine modules, an extra pool after the 7th"),

@@ -87,10 +87,28 @@ def _die_with_parent() -> None:
         pass
 
 
-def _run_children(tasks: list[str], quick: bool, onednn: bool) -> list[dict]:
-    """Run ``tasks`` one after another in one child process with oneDNN on or off."""
+def run_children(
+    tasks: list[str],
+    quick: bool,
+    onednn: bool,
+    threads: tuple[int, int] | None = None,
+    deterministic: bool = False,
+) -> list[dict]:
+    """Run ``tasks`` (:func:`googlenet.throughput.run_task`) one after another in one child process.
+
+    Args:
+        tasks: the measurements, in order; their results come back in the same order.
+        quick: fewer, shorter windows.
+        onednn: TensorFlow's oneDNN kernels on or off (fixed when TensorFlow loads).
+        threads: (intra-op, inter-op) sizes of TensorFlow's thread pools; None: its defaults.
+        deterministic: TensorFlow's op determinism on, as in the book's training runs.
+    """
     env = os.environ | {"TF_ENABLE_ONEDNN_OPTS": "1" if onednn else "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
     command = [sys.executable, "-m", "googlenet.throughput", ",".join(tasks)] + (["--quick"] if quick else [])
+    if threads is not None:
+        command += ["--intra-op", str(threads[0]), "--inter-op", str(threads[1])]
+    if deterministic:
+        command.append("--deterministic")
     # The child dies with the parent (SIGTERM on Linux), so killing the benchmark leaves no orphan.
     done = subprocess.run(command, env=env, capture_output=True, text=True, preexec_fn=_die_with_parent)
     if done.returncode != 0:
@@ -99,7 +117,7 @@ def _run_children(tasks: list[str], quick: bool, onednn: bool) -> list[dict]:
 
 
 def _run_child(task: str, quick: bool, onednn: bool) -> dict:
-    return _run_children([task], quick, onednn)[0]
+    return run_children([task], quick, onednn)[0]
 
 
 def summarise(rows: list[dict], matmul: dict, inference: dict, matmul_bf16: dict | None = None) -> dict:
@@ -184,6 +202,53 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def check_output_name(name: str, out_dir: Path | None, overwrite: bool) -> Path:
+    """The folder a benchmark writes ``<name>.json`` to, refusing a bad name or a committed file.
+
+    Nothing is created or changed.
+
+    Args:
+        name: the result's file name without ``.json`` (a plain name, no folders).
+        out_dir: the folder asked for, or None for :func:`benchmarks_dir`.
+        overwrite: whether an existing ``<name>.json`` may be replaced.
+    """
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"benchmark name must be a plain file name, got {name!r}")
+    out_dir = Path(out_dir) if out_dir is not None else benchmarks_dir()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"--out {out_dir} is a file, not a folder: give a folder for {name}.json")
+    if (out_dir / f"{name}.json").exists() and not overwrite:
+        raise ValueError(
+            f"{out_dir / (name + '.json')} exists and the book's figures read it: nothing was changed; "
+            f"pass --overwrite to replace it, or --name to write another file"
+        )
+    return out_dir
+
+
+def result_record(name: str, quick: bool, started: float, measured: dict) -> dict:
+    """A benchmark's JSON: name, mode and timing, then ``measured``, then the machine it ran on.
+
+    Args:
+        name: the result's name (its file name without ``.json``).
+        quick: whether it ran in quick mode.
+        started: when it started (``time.time()``); the duration is counted up to now.
+        measured: the measurements, by key.
+    """
+    from .precision import describe_bf16, read_cpu_flags
+    from .provenance import library_versions, machine_description
+
+    return {
+        "name": name,
+        "quick": quick,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "seconds": time.time() - started,
+        **measured,
+        "bf16_hardware": describe_bf16(read_cpu_flags()),
+        "machine": machine_description(),
+        "versions": library_versions(),
+    }
+
+
 def run_benchmark(name: str, quick: bool, out_dir: Path | None = None, log=print, overwrite: bool = False) -> dict:
     """Run every row in a child process, write ``<out_dir>/<name>.json`` and return it.
 
@@ -194,22 +259,12 @@ def run_benchmark(name: str, quick: bool, out_dir: Path | None = None, log=print
         log: where progress lines go.
         overwrite: replace an existing ``<name>.json`` (the book's figures read the committed ones).
     """
-    from .precision import describe_bf16, read_cpu_flags
-    from .provenance import library_versions, machine_description, write_json_atomic
+    from .provenance import write_json_atomic
 
-    if not name or "/" in name or name.startswith("."):
-        raise ValueError(f"benchmark name must be a plain file name, got {name!r}")
+    out_dir = check_output_name(name, out_dir, overwrite)
     shipped = results_dir() / "improved" / "model.keras"
     if not shipped.exists():
         raise FileNotFoundError(f"{shipped} not found: the benchmark scores the shipped improved model")
-    out_dir = Path(out_dir) if out_dir is not None else benchmarks_dir()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ValueError(f"--out {out_dir} is a file, not a folder: give a folder for {name}.json")
-    if (out_dir / f"{name}.json").exists() and not overwrite:
-        raise ValueError(
-            f"{out_dir / (name + '.json')} exists and the book's figures read it: nothing was changed; "
-            f"pass --overwrite to replace it, or --name to write another file"
-        )
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
     rows = []
@@ -217,9 +272,9 @@ def run_benchmark(name: str, quick: bool, out_dir: Path | None = None, log=print
         off = [row.name for row in ROWS if row.name in QUICK_ROWS and not row.onednn]
         on = [row.name for row in ROWS if row.name in QUICK_ROWS and row.onednn]
         log(f"measuring {', '.join(off)} (oneDNN off) ...")
-        rows += _run_children(off, quick, False)
+        rows += run_children(off, quick, False)
         log(f"measuring {', '.join(on)}, matmul and inference (oneDNN on) ...")
-        *on_rows, matmul, matmul_bf16, inference = _run_children(
+        *on_rows, matmul, matmul_bf16, inference = run_children(
             [*on, "matmul", "matmul_bf16", "inference"], quick, True
         )
         rows += on_rows
@@ -238,20 +293,18 @@ def run_benchmark(name: str, quick: bool, out_dir: Path | None = None, log=print
             if row.name in PROFILED_ROWS:
                 log(f"profiling {row.name} ...")
                 profiles.append(_run_child(f"profile:{row.name}", quick, row.onednn))
-    result = {
-        "name": name,
-        "quick": quick,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-        "seconds": time.time() - started,
-        "rows": rows,
-        "matmul": matmul,
-        "matmul_bf16": matmul_bf16,
-        "bf16_hardware": describe_bf16(read_cpu_flags()),
-        "inference": inference,
-        "profiles": profiles,
-        "machine": machine_description(),
-        "versions": library_versions(),
-    }
+    result = result_record(
+        name,
+        quick,
+        started,
+        {
+            "rows": rows,
+            "matmul": matmul,
+            "matmul_bf16": matmul_bf16,
+            "inference": inference,
+            "profiles": profiles,
+        },
+    )
     result["summary"] = summarise(rows, matmul, inference, matmul_bf16)
     write_json_atomic(out_dir / f"{name}.json", result)
     return result

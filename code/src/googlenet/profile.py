@@ -61,12 +61,14 @@ def _plain_op_name(op_type: str) -> str:
     return op_type
 
 
-# How the op types group into causes a reader can act on.
+# How the op types group into causes a reader can act on. FusedBatchNormEx is batch norm with
+# its ReLU fused in (TensorFlow's remapper makes it from the fused layers' forward pass).
 GROUPS = {
     "convolution backward": ("Conv2DBackpropFilter", "Conv2DBackpropInput"),
     "convolution forward": ("Conv2D", "FusedConv2D"),
-    "batch norm and element-wise": ("FusedBatchNormV3", "FusedBatchNormGradV3", "Mul", "SquaredDifference",
-                                    "Mean", "Tile", "Sub", "Rsqrt", "Sum"),
+    "batch norm and element-wise": ("FusedBatchNormV3", "FusedBatchNormEx", "FusedBatchNormGradV3",
+                                    "FusedBatchNormGradEx", "Relu", "ReluGrad", "AddN", "Mul",
+                                    "SquaredDifference", "Mean", "Tile", "Sub", "Rsqrt", "Sum"),
     "max pool": ("MaxPool", "MaxPoolGrad"),
     "concat / split": ("ConcatV2", "Slice", "SplitV", "Split"),
     "idle threads": ("IDLE",),
@@ -84,3 +86,38 @@ def group_op_times(times: dict[str, float]) -> dict[str, float]:
     for op, ms in times.items():
         grouped[lookup.get(op, "other")] += ms
     return dict(grouped)
+
+
+BATCH_NORM_OPS = ("FusedBatchNormV3", "FusedBatchNormEx", "FusedBatchNormGradV3", "FusedBatchNormGradEx")
+# The fewest full passes over a batch norm's activations that a training step can make: the
+# forward pass reads x and writes y; the backward pass reads the incoming gradient and x and
+# writes the gradient of x. (Real kernels make more: the batch statistics need their own pass.)
+BATCH_NORM_MIN_PASSES = 5
+
+
+def batch_norm_elements(model) -> int:
+    """Activation values per image that pass through the model's batch normalisations.
+
+    Args:
+        model: a built Keras model.
+    """
+    import math
+
+    total = 0
+    for layer in model.layers:
+        if "BatchNormalization" in type(layer).__name__:
+            total += math.prod(layer.output.shape[1:])
+    return total
+
+
+def batch_norm_rate(times: dict[str, float], elements_per_image: int, batch_size: int) -> dict:
+    """The batch-norm kernels' time and the memory rate it implies at the fewest passes.
+
+    Args:
+        times: milliseconds per op type (:func:`op_time_by_type`).
+        elements_per_image: :func:`batch_norm_elements` of the profiled model.
+        batch_size: images per profiled step.
+    """
+    ms = sum(times.get(op, 0.0) for op in BATCH_NORM_OPS)
+    moved = BATCH_NORM_MIN_PASSES * 4 * elements_per_image * batch_size  # float32 bytes
+    return {"ms": ms, "min_bytes": moved, "gb_per_s_at_least": moved / (ms / 1e3) / 1e9 if ms else None}

@@ -2,7 +2,8 @@
 
 ``python -m googlenet.throughput TASK[,TASK...] [--quick]`` prints one JSON list of results:
 a row of :data:`googlenet.bench.ROWS` (training images/s), ``matmul`` (fp32 GFLOP/s), ``matmul_bf16``,
-``inference`` (the shipped model's images/s) or ``profile:ROW`` (milliseconds per op type).
+``stream`` (GB/s of an element-wise kernel), ``inference`` (the shipped model's images/s) or
+``profile:ROW`` (milliseconds per op type).
 oneDNN is fixed when TensorFlow loads, which is why every setting gets its own process.
 """
 
@@ -72,6 +73,7 @@ def measure_row(row: Row, windows: int, steps: int, warmup: int, batch_size: int
         "steps_per_window": steps,
         "batch_size": batch_size,
         "onednn_active": _onednn_active(),
+        "deterministic": _op_determinism(),
         "threads": {
             "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
             "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
@@ -86,6 +88,13 @@ def _onednn_active() -> bool:
     from tensorflow.python.util import _pywrap_util_port
 
     return bool(_pywrap_util_port.IsMklEnabled())
+
+
+def _op_determinism() -> bool:
+    """Whether TensorFlow's op determinism is on in this process."""
+    from tensorflow.python.framework import config
+
+    return bool(config.is_op_determinism_enabled())
 
 
 def _build(model: str, fast: bool = True, precision: str = "float32"):
@@ -192,16 +201,53 @@ def profile_row(row: Row, batch_size: int = 128) -> dict:
     return {
         "name": row.name,
         "label": row.label,
+        "batch_size": batch_size,
         "ms_per_step_by_op": times,
         "ms_per_step_by_group": profile.group_op_times(times),
+        "batch_norm_elements_per_image": profile.batch_norm_elements(model),
     }
+
+
+def stream_bandwidth(shape: tuple[int, ...] = (128, 14, 14, 64), chain: int = 20, windows: int = 5) -> dict:
+    """Median GB/s of a chain of element-wise multiplies on an activation-sized float32 tensor.
+
+    Each multiply reads two tensors of ``shape`` and writes one: the memory rate a kernel that
+    only streams its data reaches on tensors the size of a training step's activations.
+
+    Args:
+        shape: the tensor (default: a batch of 128 at 14x14 with 64 channels, 6.4 MB).
+        chain: multiplies per timed call.
+        windows: timed calls.
+    """
+    import math
+
+    import tensorflow as tf
+
+    x = tf.random.uniform(shape, 0.5, 1.5, seed=1)
+    y = tf.random.uniform(shape, 0.5, 1.5, seed=2)
+
+    @tf.function
+    def passes(a, b):
+        for _ in range(chain):  # unrolled when traced: ``chain`` kernels
+            a = a * b
+        return a
+
+    passes(x, y).numpy()
+    rates = []
+    moved = 3 * 4 * math.prod(shape) * chain
+    for _ in range(windows):
+        start = time.perf_counter()
+        passes(x, y).numpy()
+        rates.append(moved / (time.perf_counter() - start) / 1e9)
+    return {"shape": list(shape), "chain": chain, "gb_per_s": statistics.median(rates), "window_gb_per_s": rates}
 
 
 def run_task(task: str, quick: bool) -> dict:
     """One measurement named by ``task`` (see the module docstring).
 
     Args:
-        task: ``ROW``, ``matmul`` (fp32), ``matmul_bf16``, ``inference`` or ``profile:ROW``.
+        task: ``ROW``, ``matmul`` (fp32), ``matmul_bf16``, ``stream`` (memory GB/s), ``inference`` or
+            ``profile:ROW``.
         quick: fewer, shorter windows.
     """
 
@@ -209,6 +255,8 @@ def run_task(task: str, quick: bool) -> dict:
         return profile_row(next(r for r in ROWS if r.name == task.split(":", 1)[1]))
     if task in ("matmul", "matmul_bf16"):
         return matmul_gflops(windows=3 if quick else 7, dtype="bfloat16" if task == "matmul_bf16" else "float32")
+    if task == "stream":
+        return stream_bandwidth(windows=3 if quick else 7)
     if task == "inference":
         return inference_throughput(windows=3 if quick else 7)
     row = next(r for r in ROWS if r.name == task)
@@ -225,12 +273,29 @@ def main(argv: list[str] | None = None) -> int:
         argv: the arguments (default: ``sys.argv[1:]``).
     """
     parser = argparse.ArgumentParser(prog="python -m googlenet.throughput")
-    parser.add_argument("tasks", help="comma-separated tasks: row names, matmul, inference, profile:ROW")
+    parser.add_argument(
+        "tasks", help="comma-separated tasks: row names, matmul, matmul_bf16, stream, inference, profile:ROW"
+    )
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--intra-op", type=int, default=None, help="threads per op (0: TensorFlow's choice)")
+    parser.add_argument("--inter-op", type=int, default=None, help="ops at once (0: TensorFlow's choice)")
+    parser.add_argument("--deterministic", action="store_true", help="TensorFlow's op determinism, as in training")
     args = parser.parse_args(argv)
+    for flag in ("intra_op", "inter_op"):
+        if getattr(args, flag) is not None and getattr(args, flag) < 0:
+            parser.error(f"--{flag.replace('_', '-')} must be 0 (TensorFlow's choice) or a thread count")
     from . import runtime
 
     runtime.quiet_tensorflow()
+    import tensorflow as tf
+
+    # Thread pools are fixed by the first op TensorFlow runs: set them before any task.
+    if args.intra_op is not None:
+        tf.config.threading.set_intra_op_parallelism_threads(args.intra_op)
+    if args.inter_op is not None:
+        tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
+    if args.deterministic:
+        tf.config.experimental.enable_op_determinism()
     print(json.dumps([run_task(task, args.quick) for task in args.tasks.split(",")]))
     return 0
 
