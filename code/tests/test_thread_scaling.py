@@ -233,3 +233,8 @@ def test_one_core_bounds_follow_from_the_profile():
     # batch norm: 5 passes x 4 bytes x 1e4 values = 2e5 bytes; streamed at 0.1 GB/s = 2 ms instead of 40
     assert bounds["batch_norm_share_of_stream"] == pytest.approx((2e5 / 0.04 / 1e9) / 0.1)
     assert bounds["if_batch_norm_streamed"] == pytest.approx(0.06 / 0.062 / 10)
+    # convolutions at 10 GFLOP/s: 0.06 GFLOP in 6 ms instead of 30, the rest (70 ms) unchanged
+    assert bounds["if_convolutions_at_matmul"] == pytest.approx(0.06 / 0.076 / 10)
+    del profile["ms_per_step_by_op"]["FusedBatchNormEx"]
+    plain = thread_scaling.one_core_bounds(profile, 1_000_000, matmul_gflops=10.0, stream_gb_per_s=0.1)
+    assert plain["batch_norm_share_of_stream"] is None and plain["if_batch_norm_streamed"] is None

@@ -91,7 +91,8 @@ def group_op_times(times: dict[str, float]) -> dict[str, float]:
 BATCH_NORM_OPS = ("FusedBatchNormV3", "FusedBatchNormEx", "FusedBatchNormGradV3", "FusedBatchNormGradEx")
 # The fewest full passes over a batch norm's activations that a training step can make: the
 # forward pass reads x and writes y; the backward pass reads the incoming gradient and x and
-# writes the gradient of x. (Real kernels make more: the batch statistics need their own pass.)
+# writes the gradient of x. (Real kernels make more: the batch statistics need their own pass;
+# and the ReLU fused into FusedBatchNormEx leaves its gradient to a ReluGrad kernel, not counted.)
 BATCH_NORM_MIN_PASSES = 5
 
 

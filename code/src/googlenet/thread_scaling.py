@@ -14,8 +14,8 @@ thread settings, each in its own process (thread pools are fixed when TensorFlow
 
 Utilisation is training GFLOP/s (3 x the forward multiply-adds, 2 FLOPs each) over the matrix
 multiply's GFLOP/s on the same cores: the one-thread multiply for ``one_thread``, the default
-setting's multiply for the others. It factors exactly into what a single core achieves and
-how the step scales::
+setting's multiply for the others. For the default setting it factors, by definition, into what
+a single core achieves and how the step scales::
 
     utilisation(all cores) = utilisation(one core) x step_scaling / matmul_scaling
 
@@ -163,9 +163,12 @@ def one_core_bounds(profile: dict, macs_per_image: int, matmul_gflops: float, st
 
     * ``utilisation``: the profiled step's (profiling slows it a little against the timed row);
     * ``convolution_forward`` / ``convolution_backward``: the convolution kernels alone (the
-      backward pass has twice the forward's arithmetic);
+      backward pass has about twice the forward's arithmetic: the first layer needs no input
+      gradient, and the multiply-adds counted include the small classifier);
+    * ``if_convolutions_at_matmul``: the step if its convolutions ran at the matrix multiply's rate;
     * ``if_batch_norm_streamed``: the step if its batch-norm kernels moved only the fewest bytes
-      they must, at the rate of the element-wise kernel of :func:`googlenet.throughput.stream_bandwidth`;
+      they must, at the rate of the element-wise kernel of :func:`googlenet.throughput.stream_bandwidth`
+      (None without batch-norm kernels in the profile);
     * ``if_only_convolutions``: the step if every kernel but the convolutions took no time.
 
     Args:
@@ -182,6 +185,8 @@ def one_core_bounds(profile: dict, macs_per_image: int, matmul_gflops: float, st
     batch_norm = _batch_norm(profile)
     streamed_ms = step_ms - batch_norm["ms"] + 1e3 * batch_norm["min_bytes"] / (stream_gb_per_s * 1e9)
     convolutions_ms = groups["convolution forward"] + groups["convolution backward"]
+    at_matmul_ms = step_ms - convolutions_ms + 1e3 * 3 * forward_gflop / matmul_gflops
+    has_batch_norm = batch_norm["ms"] > 0
 
     def utilisation(gflop: float, ms: float) -> float | None:
         return gflop / (ms / 1e3) / matmul_gflops if ms > 0 else None  # None: no such kernel profiled
@@ -192,8 +197,9 @@ def one_core_bounds(profile: dict, macs_per_image: int, matmul_gflops: float, st
         "utilisation": utilisation(3 * forward_gflop, step_ms),
         "convolution_forward": utilisation(forward_gflop, groups["convolution forward"]),
         "convolution_backward": utilisation(2 * forward_gflop, groups["convolution backward"]),
-        "batch_norm_share_of_stream": (batch_norm["gb_per_s_at_least"] or 0.0) / stream_gb_per_s,
-        "if_batch_norm_streamed": utilisation(3 * forward_gflop, streamed_ms),
+        "batch_norm_share_of_stream": batch_norm["gb_per_s_at_least"] / stream_gb_per_s if has_batch_norm else None,
+        "if_convolutions_at_matmul": utilisation(3 * forward_gflop, at_matmul_ms),
+        "if_batch_norm_streamed": utilisation(3 * forward_gflop, streamed_ms) if has_batch_norm else None,
         "if_only_convolutions": utilisation(3 * forward_gflop, convolutions_ms),
     }
 
@@ -226,13 +232,17 @@ def format_table(result: dict) -> str:
         lines.append(f"op determinism: the default step is {s['determinism_slowdown']:.2f}x the deterministic one")
     if "one_core_bounds" in s:
         b = s["one_core_bounds"]
-        lines += [
+        lines.append(
             f"one core, profiled: convolutions at {b['convolution_forward']:.0%} (forward) and "
-            f"{b['convolution_backward']:.0%} (backward) of the matmul rate; batch norm at "
-            f"{b['batch_norm_share_of_stream']:.0%} of a streaming kernel's GB/s at its fewest passes",
-            f"one core, the step's utilisation {b['utilisation']:.1%}; with batch norm at streaming speed "
-            f"{b['if_batch_norm_streamed']:.1%}; with convolutions alone {b['if_only_convolutions']:.1%}",
-        ]
+            f"{b['convolution_backward']:.0%} (backward) of the matmul rate; the step at {b['utilisation']:.1%}, "
+            f"{b['if_convolutions_at_matmul']:.1%} with convolutions at the matmul rate, "
+            f"{b['if_only_convolutions']:.1%} with convolutions alone"
+        )
+        if b["batch_norm_share_of_stream"] is not None:
+            lines.append(
+                f"one core, batch norm at {b['batch_norm_share_of_stream']:.0%} of a streaming kernel's GB/s at "
+                f"its fewest passes; the step {b['if_batch_norm_streamed']:.1%} with batch norm at that speed"
+            )
     return "\n".join(lines)
 
 
