@@ -49,6 +49,7 @@ def _study() -> list[dict]:
         _measured("ops_split", 2, 1, 170.0, 95.0),
         _measured("default", 0, 0, 150.0, 100.0, idle=25.0),
         _measured("default_deterministic", 0, 0, 120.0, 100.0),
+        _measured("default_no_remapper", 0, 0, 165.0, 100.0),
     ]
 
 
@@ -60,10 +61,12 @@ def test_settings_cover_one_core_and_all_of_them():
         "ops_split",
         "default",
         "default_deterministic",
+        "default_no_remapper",
     ]
-    assert [(s.intra_op, s.inter_op) for s in chosen] == [(1, 1), (1, 4), (4, 1), (0, 0), (0, 0)]
-    assert [s.one_core for s in chosen] == [True, False, False, False, False]
-    assert [s.deterministic for s in chosen] == [False, False, False, False, True]
+    assert [(s.intra_op, s.inter_op) for s in chosen] == [(1, 1), (1, 4), (4, 1), (0, 0), (0, 0), (0, 0)]
+    assert [s.one_core for s in chosen] == [True, False, False, False, False, False]
+    assert [s.deterministic for s in chosen] == [False, False, False, False, True, False]
+    assert [s.remapper for s in chosen] == [True, True, True, True, True, False]
 
 
 def test_one_core_is_refused_with_the_reason():
@@ -89,6 +92,7 @@ def test_summary_uses_the_matmul_rate_of_the_cores_in_use():
     assert summary["matmul_scaling"] == pytest.approx(2.0)
     assert summary["fastest"] == "ops_side_by_side"
     assert summary["determinism_slowdown"] == pytest.approx(150 / 120)
+    assert summary["no_remapper_speedup"] == pytest.approx(165 / 150)
 
 
 def test_bf16_is_compared_with_float32_in_the_same_setting_and_with_the_bf16_matmul():
@@ -138,8 +142,9 @@ def test_the_child_applies_the_thread_settings_and_determinism():
     """A real child process: the row it times reports the pools and determinism it ran with."""
     from googlenet import bench
 
-    (row,) = bench.run_children(["book_fixed_batch"], True, True, threads=(1, 2), deterministic=True)
+    (row,) = bench.run_children(["book_fixed_batch"], True, True, threads=(1, 2), deterministic=True, remapper=False)
     assert row["threads"] == {"intra_op": 1, "inter_op": 2} and row["deterministic"] is True
+    assert row["remapper"] is False
     assert row["loss_is_finite"]
 
 
@@ -173,6 +178,7 @@ def test_committed_thread_study_follows_from_its_windows(path: Path) -> None:
         threads = measured["row"]["threads"]
         assert (threads["intra_op"], threads["inter_op"]) == (measured["intra_op"], measured["inter_op"])
         assert measured["row"]["deterministic"] == measured["deterministic"]
+        assert measured["row"].get("remapper", True) == measured.get("remapper", True)
     recomputed = thread_scaling.summarise(result["settings"], result["settings"][0]["row"]["macs_per_image"])
     assert _close(result["summary"], recomputed)  # the last digit may differ: sums in another order
 

@@ -107,6 +107,8 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
     _study("deep_aux_val_15ep", "deep_aux", 0, "9 modules + light heads", "global-pool auxiliary heads (0.3)"),
     _study("deep_val_15ep", "deep", 0, "9 modules", "GoogLeNet's nine modules, an extra pool after the 7th"),
     _study("vgg_val_15ep", "vgg", 0, "small VGG-style", "3 stages of two 3x3 convs, about the same cost"),
+    _study("vgg_val_15ep_seed1", "vgg", 1, "small VGG-style, seed 1", "small VGG-style, another seed"),
+    _study("vgg_val_15ep_seed2", "vgg", 2, "small VGG-style, seed 2", "small VGG-style, another seed"),
     _study("wide_val_15ep", "wide", 0, "filters x2", "every branch and the stem's second conv twice as wide"),
     _study("full_res_val_15ep", "full_res", 0, "no stride-2 stem", "stride-1 stem, no pools: every module at 28x28"),
 )

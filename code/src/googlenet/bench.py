@@ -93,6 +93,7 @@ def run_children(
     onednn: bool,
     threads: tuple[int, int] | None = None,
     deterministic: bool = False,
+    remapper: bool = True,
 ) -> list[dict]:
     """Run ``tasks`` (:func:`googlenet.throughput.run_task`) one after another in one child process.
 
@@ -102,6 +103,7 @@ def run_children(
         onednn: TensorFlow's oneDNN kernels on or off (fixed when TensorFlow loads).
         threads: (intra-op, inter-op) sizes of TensorFlow's thread pools; None: its defaults.
         deterministic: TensorFlow's op determinism on, as in the book's training runs.
+        remapper: grappler's remapper on (TensorFlow's default: it fuses kernels) or off.
     """
     env = os.environ | {"TF_ENABLE_ONEDNN_OPTS": "1" if onednn else "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
     command = [sys.executable, "-m", "googlenet.throughput", ",".join(tasks)] + (["--quick"] if quick else [])
@@ -109,6 +111,8 @@ def run_children(
         command += ["--intra-op", str(threads[0]), "--inter-op", str(threads[1])]
     if deterministic:
         command.append("--deterministic")
+    if not remapper:
+        command.append("--no-remapper")
     # The child dies with the parent (SIGTERM on Linux), so killing the benchmark leaves no orphan.
     done = subprocess.run(command, env=env, capture_output=True, text=True, preexec_fn=_die_with_parent)
     if done.returncode != 0:

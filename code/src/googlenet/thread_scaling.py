@@ -10,7 +10,10 @@ thread settings, each in its own process (thread pools are fixed when TensorFlow
 * ``ops_split``: one op at a time, each split over every core (intra-op N, inter-op 1);
 * ``default``: TensorFlow's own choice (both 0), what the benchmark's rows use;
 * ``default_deterministic``: the same with ``tf.config.experimental.enable_op_determinism()``,
-  as the book's training runs (:func:`googlenet.runtime.set_seed`).
+  as the book's training runs (:func:`googlenet.runtime.set_seed`);
+* ``default_no_remapper``: the default with grappler's remapper off, the graph pass that fuses
+  kernels; in this model it fuses each batch norm with its ReLU (``FusedBatchNormEx`` instead of
+  ``FusedBatchNormV3`` and ``Relu``): the same function, other kernels.
 
 Utilisation is training GFLOP/s (3 x the forward multiply-adds, 2 FLOPs each) over the matrix
 multiply's GFLOP/s on the same cores: the one-thread multiply for ``one_thread``, the default
@@ -48,6 +51,7 @@ class ThreadSetting:
     inter_op: int
     deterministic: bool
     label: str
+    remapper: bool = True  # grappler's remapper (kernel fusions), on by default
 
     @property
     def one_core(self) -> bool:
@@ -69,6 +73,7 @@ def settings(cores: int) -> tuple[ThreadSetting, ...]:
         ThreadSetting("ops_split", cores, 1, False, f"one op at a time over {cores} threads"),
         ThreadSetting("default", 0, 0, False, "TensorFlow's default"),
         ThreadSetting("default_deterministic", 0, 0, True, "default + op determinism (training runs)"),
+        ThreadSetting("default_no_remapper", 0, 0, False, "default, remapper off (no fused kernels)", remapper=False),
     )
 
 
@@ -147,6 +152,10 @@ def summarise(measured: list[dict], macs_per_image: int) -> dict:
     if "default_deterministic" in by_name:
         summary["determinism_slowdown"] = (
             default["row"]["images_per_second"] / by_name["default_deterministic"]["row"]["images_per_second"]
+        )
+    if "default_no_remapper" in by_name:
+        summary["no_remapper_speedup"] = (
+            by_name["default_no_remapper"]["row"]["images_per_second"] / default["row"]["images_per_second"]
         )
     if one.get("profile") and one.get("stream"):
         summary["one_core_bounds"] = one_core_bounds(
@@ -230,6 +239,8 @@ def format_table(result: dict) -> str:
     ]
     if "determinism_slowdown" in s:
         lines.append(f"op determinism: the default step is {s['determinism_slowdown']:.2f}x the deterministic one")
+    if "no_remapper_speedup" in s:
+        lines.append(f"remapper off: {s['no_remapper_speedup']:.2f}x the default step")
     if "one_core_bounds" in s:
         b = s["one_core_bounds"]
         lines.append(
@@ -279,6 +290,7 @@ def run_thread_study(name: str, quick: bool, out_dir: Path | None = None, log=pr
             True,
             threads=(setting.intra_op, setting.inter_op),
             deterministic=setting.deterministic,
+            remapper=setting.remapper,
         )
         measured.append(asdict(setting) | {"profile": None} | dict(zip(tasks, results, strict=True)))
         log(f"  {results[0]['images_per_second']:.1f} images/s, matmul {results[1]['gflops']:.1f} GFLOP/s")

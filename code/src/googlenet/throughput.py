@@ -74,6 +74,7 @@ def measure_row(row: Row, windows: int, steps: int, warmup: int, batch_size: int
         "batch_size": batch_size,
         "onednn_active": _onednn_active(),
         "deterministic": _op_determinism(),
+        "remapper": tf.config.optimizer.get_experimental_options().get("remapping", True),
         "threads": {
             "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
             "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
@@ -280,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--intra-op", type=int, default=None, help="threads per op (0: TensorFlow's choice)")
     parser.add_argument("--inter-op", type=int, default=None, help="ops at once (0: TensorFlow's choice)")
     parser.add_argument("--deterministic", action="store_true", help="TensorFlow's op determinism, as in training")
+    parser.add_argument("--no-remapper", action="store_true", help="grappler's remapper (kernel fusions) off")
     args = parser.parse_args(argv)
     for flag in ("intra_op", "inter_op"):
         if getattr(args, flag) is not None and getattr(args, flag) < 0:
@@ -296,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
     if args.deterministic:
         tf.config.experimental.enable_op_determinism()
+    if args.no_remapper:
+        tf.config.optimizer.set_experimental_options({"remapping": False})
     print(json.dumps([run_task(task, args.quick) for task in args.tasks.split(",")]))
     return 0
 
