@@ -70,7 +70,7 @@ def test_settings_cover_one_core_and_all_of_them():
 
 
 def test_one_core_is_refused_with_the_reason():
-    with pytest.raises(ValueError, match="compares one core with several, but this process has 1"):
+    with pytest.raises(ValueError, match="compares one core with several, but this process may use 1: run it"):
         thread_scaling.settings(1)
 
 
@@ -175,6 +175,7 @@ def test_committed_thread_study_follows_from_its_windows(path: Path) -> None:
         for key in ("matmul", "matmul_bf16"):
             if key in measured:
                 assert measured[key]["gflops"] == statistics.median(measured[key]["window_gflops"])
+        assert measured["stream"]["gb_per_s"] == statistics.median(measured["stream"]["window_gb_per_s"])
         threads = measured["row"]["threads"]
         assert (threads["intra_op"], threads["inter_op"]) == (measured["intra_op"], measured["inter_op"])
         assert measured["row"]["deterministic"] == measured["deterministic"]
@@ -244,3 +245,27 @@ def test_one_core_bounds_follow_from_the_profile():
     del profile["ms_per_step_by_op"]["FusedBatchNormEx"]
     plain = thread_scaling.one_core_bounds(profile, 1_000_000, matmul_gflops=10.0, stream_gb_per_s=0.1)
     assert plain["batch_norm_share_of_stream"] is None and plain["if_batch_norm_streamed"] is None
+
+
+def test_the_command_refuses_an_existing_study_and_changes_nothing(tmp_path, capsys):
+    from googlenet.__main__ import main
+
+    (tmp_path / "mine.json").write_text("{}")
+    assert main(["bench", "--threads", "--name", "mine", "--out", str(tmp_path)]) == 2
+    assert "pass --overwrite to replace it" in capsys.readouterr().err
+    assert (tmp_path / "mine.json").read_text() == "{}"
+
+
+def test_one_core_is_refused_before_anything_is_written(tmp_path, monkeypatch):
+    monkeypatch.setattr(thread_scaling, "available_cores", lambda: 1)
+    with pytest.raises(ValueError, match="at least two"):
+        thread_scaling.run_thread_study("threads", quick=True, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unknown_task_is_refused_with_the_known_ones():
+    done = subprocess.run(
+        [sys.executable, "-m", "googlenet.throughput", "matmul,nonsense"], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "unknown task(s) nonsense: choose from" in done.stderr
+    assert "profile:book" in done.stderr

@@ -56,7 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--no-progress", action="store_true", help="no per-step progress bar (one line per epoch)")
     bench = sub.add_parser("bench", help="measure training/inference throughput")
     bench.add_argument("--quick", action="store_true", help="fewer, shorter windows (under 3 minutes)")
-    bench.add_argument("--name", default=None, help="output name (default: 'quick' or 'full')")
+    bench.add_argument(
+        "--name",
+        default=None,
+        help="output name (default: 'full' or 'quick'; with --threads 'threads' or 'threads_quick')",
+    )
     bench.add_argument("--out", default=None, help="folder for <name>.json (default: the book's results/benchmarks)")
     bench.add_argument("--overwrite", action="store_true", help="replace an existing <name>.json")
     bench.add_argument(

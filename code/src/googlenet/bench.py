@@ -124,6 +124,16 @@ def _run_child(task: str, quick: bool, onednn: bool) -> dict:
     return run_children([task], quick, onednn)[0]
 
 
+def training_gflops(macs_per_image: int, images_per_second: float) -> float:
+    """Training GFLOP/s: a step costs about 3 forward passes (2 FLOPs per multiply-add).
+
+    Args:
+        macs_per_image: the model's forward multiply-adds per image.
+        images_per_second: the training rate.
+    """
+    return 3 * 2 * macs_per_image * images_per_second / 1e9
+
+
 def summarise(rows: list[dict], matmul: dict, inference: dict, matmul_bf16: dict | None = None) -> dict:
     """Speed-ups, GFLOP/s and utilisation from the measured rows.
 
@@ -136,8 +146,8 @@ def summarise(rows: list[dict], matmul: dict, inference: dict, matmul_bf16: dict
     by_name = {row["name"]: row for row in rows}
     base, book = by_name["note_pipeline"], by_name["book"]
     macs = book["macs_per_image"]
-    train_gflops = 3 * 2 * macs * book["images_per_second"] / 1e9
-    step_gflops = 3 * 2 * macs * by_name["book_fixed_batch"]["images_per_second"] / 1e9
+    train_gflops = training_gflops(macs, book["images_per_second"])
+    step_gflops = training_gflops(macs, by_name["book_fixed_batch"]["images_per_second"])
     summary = {
         "speedup": book["images_per_second"] / base["images_per_second"],
         "steps": {
@@ -154,8 +164,8 @@ def summarise(rows: list[dict], matmul: dict, inference: dict, matmul_bf16: dict
         "inference_images_per_second": inference["images_per_second"],
     }
     if "book_bf16" in by_name and matmul_bf16 is not None:
-        bf16_gflops = 3 * 2 * macs * by_name["book_bf16"]["images_per_second"] / 1e9
-        bf16_step = 3 * 2 * macs * by_name["book_fixed_batch_bf16"]["images_per_second"] / 1e9
+        bf16_gflops = training_gflops(macs, by_name["book_bf16"]["images_per_second"])
+        bf16_step = training_gflops(macs, by_name["book_fixed_batch_bf16"]["images_per_second"])
         summary |= {
             "bf16_speedup": by_name["book_bf16"]["images_per_second"] / book["images_per_second"],
             "bf16_speedup_fixed_batch": by_name["book_fixed_batch_bf16"]["images_per_second"]

@@ -11,6 +11,10 @@ import json
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import keras
 
 
 def op_time_by_type(step, args, steps: int = 5) -> dict[str, float]:
@@ -96,19 +100,17 @@ BATCH_NORM_OPS = ("FusedBatchNormV3", "FusedBatchNormEx", "FusedBatchNormGradV3"
 BATCH_NORM_MIN_PASSES = 5
 
 
-def batch_norm_elements(model) -> int:
+def batch_norm_elements(model: keras.Model) -> int:
     """Activation values per image that pass through the model's batch normalisations.
 
     Args:
-        model: a built Keras model.
+        model: a built Keras model (nested layers included).
     """
     import math
 
-    total = 0
-    for layer in model.layers:
-        if "BatchNormalization" in type(layer).__name__:
-            total += math.prod(layer.output.shape[1:])
-    return total
+    from .reestimation import batch_norm_layers
+
+    return sum(math.prod(layer.output.shape[1:]) for layer in batch_norm_layers(model))
 
 
 def batch_norm_rate(times: dict[str, float], elements_per_image: int, batch_size: int) -> dict:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -66,7 +67,10 @@ def settings(cores: int) -> tuple[ThreadSetting, ...]:
         cores: the cores this process may run on (at least 2 for the comparison to mean anything).
     """
     if cores < 2:
-        raise ValueError(f"the thread study compares one core with several, but this process has {cores}")
+        raise ValueError(
+            f"the thread study compares one core with several, but this process may use {cores}: "
+            "run it on a machine (or with a CPU affinity, see taskset) that gives it at least two"
+        )
     return (
         ThreadSetting("one_thread", 1, 1, False, "one thread"),
         ThreadSetting("ops_side_by_side", 1, cores, False, f"{cores} ops at once, one thread each"),
@@ -78,8 +82,10 @@ def settings(cores: int) -> tuple[ThreadSetting, ...]:
 
 
 def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity, not the machine's total)."""
-    return len(os.sched_getaffinity(0))
+    """The logical CPUs this process may run on (its affinity where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _idle_share(profile: dict | None) -> float | None:
@@ -112,6 +118,8 @@ def summarise(measured: list[dict], macs_per_image: int) -> dict:
             element-wise kernel's GB/s), ``row_bf16`` and ``matmul_bf16`` (mixed bfloat16).
         macs_per_image: the model's forward multiply-adds per image.
     """
+    from .bench import training_gflops
+
     by_name = {m["name"]: m for m in measured}
     missing = {"one_thread", "default"} - set(by_name)
     if missing:
@@ -121,7 +129,7 @@ def summarise(measured: list[dict], macs_per_image: int) -> dict:
     per_setting = {}
     for m in measured:
         ips = m["row"]["images_per_second"]
-        gflops = 3 * 2 * macs_per_image * ips / 1e9
+        gflops = training_gflops(macs_per_image, ips)
         one_core = m["intra_op"] == 1 and m["inter_op"] == 1
         per_setting[m["name"]] = {
             "images_per_second": ips,
@@ -139,7 +147,7 @@ def summarise(measured: list[dict], macs_per_image: int) -> dict:
             per_setting[m["name"]] |= {
                 "bf16_images_per_second": bf16_ips,
                 "bf16_speedup": bf16_ips / ips,
-                "bf16_utilisation": 3 * 2 * macs_per_image * bf16_ips / 1e9 / bf16_reference,
+                "bf16_utilisation": training_gflops(macs_per_image, bf16_ips) / bf16_reference,
             }
     summary = {
         "settings": per_setting,
@@ -167,8 +175,8 @@ def summarise(measured: list[dict], macs_per_image: int) -> dict:
 def one_core_bounds(profile: dict, macs_per_image: int, matmul_gflops: float, stream_gb_per_s: float) -> dict:
     """What bounds the one-thread step: its convolutions' efficiency and its batch norm's.
 
-    With one thread, kernels run one after another, so the profile's op times add up to the
-    step's time. All utilisations are of the one-thread matrix multiply:
+    With one thread, kernels run one after another, so the profile's op times, with the
+    executor's idle time, add up to the step's time. All utilisations are of the one-thread matrix multiply:
 
     * ``utilisation``: the profiled step's (profiling slows it a little against the timed row);
     * ``convolution_forward`` / ``convolution_backward``: the convolution kernels alone (the
@@ -257,7 +265,9 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def run_thread_study(name: str, quick: bool, out_dir: Path | None = None, log=print, overwrite: bool = False) -> dict:
+def run_thread_study(
+    name: str, quick: bool, out_dir: Path | None = None, log: Callable[[str], None] = print, overwrite: bool = False
+) -> dict:
     """Measure every setting in its own child process, write ``<out_dir>/<name>.json``, return it.
 
     Args:
@@ -274,6 +284,7 @@ def run_thread_study(name: str, quick: bool, out_dir: Path | None = None, log=pr
     out_dir = check_output_name(name, out_dir, overwrite)
     cores = available_cores()
     chosen = settings(cores)
+    out_dir.mkdir(parents=True, exist_ok=True)  # an unwritable --out fails now, not after minutes
     bf16 = bool(native_bf16(read_cpu_flags()))  # oneDNN runs no bfloat16 convolution without it
     started = time.time()
     measured = []
@@ -296,6 +307,5 @@ def run_thread_study(name: str, quick: bool, out_dir: Path | None = None, log=pr
         log(f"  {results[0]['images_per_second']:.1f} images/s, matmul {results[1]['gflops']:.1f} GFLOP/s")
     result = result_record(name, quick, started, {"cores": cores, "settings": measured})
     result["summary"] = summarise(measured, measured[0]["row"]["macs_per_image"])
-    out_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out_dir / f"{name}.json", result)
     return result

@@ -252,19 +252,28 @@ def run_task(task: str, quick: bool) -> dict:
         quick: fewer, shorter windows.
     """
 
+    rows = {r.name: r for r in ROWS}
+    if task not in known_tasks():
+        raise ValueError(f"unknown benchmark task {task!r}: choose from {', '.join(known_tasks())}")
     if task.startswith("profile:"):
-        return profile_row(next(r for r in ROWS if r.name == task.split(":", 1)[1]))
+        return profile_row(rows[task.split(":", 1)[1]])
     if task in ("matmul", "matmul_bf16"):
         return matmul_gflops(windows=3 if quick else 7, dtype="bfloat16" if task == "matmul_bf16" else "float32")
     if task == "stream":
         return stream_bandwidth(windows=3 if quick else 7)
     if task == "inference":
         return inference_throughput(windows=3 if quick else 7)
-    row = next(r for r in ROWS if r.name == task)
+    row = rows[task]
     windows, steps = (3, 5) if quick else (7, 10)
     if row.model == "writeup":
         windows, steps = (3, 3) if quick else (5, 4)
     return measure_row(row, windows=windows, steps=steps, warmup=3)
+
+
+def known_tasks() -> list[str]:
+    """Every task :func:`run_task` accepts."""
+    names = [r.name for r in ROWS]
+    return [*names, "matmul", "matmul_bf16", "stream", "inference", *(f"profile:{name}" for name in names)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -283,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deterministic", action="store_true", help="TensorFlow's op determinism, as in training")
     parser.add_argument("--no-remapper", action="store_true", help="grappler's remapper (kernel fusions) off")
     args = parser.parse_args(argv)
+    unknown = [task for task in args.tasks.split(",") if task not in known_tasks()]
+    if unknown:
+        parser.error(f"unknown task(s) {', '.join(unknown)}: choose from {', '.join(known_tasks())}")
     for flag in ("intra_op", "inter_op"):
         if getattr(args, flag) is not None and getattr(args, flag) < 0:
             parser.error(f"--{flag.replace('_', '-')} must be 0 (TensorFlow's choice) or a thread count")
