@@ -100,6 +100,8 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
     _study("equal_widths_val_15ep_seed1", "equal_widths", 1, "equal widths, seed 1", "equal widths, another seed"),
     _study("equal_widths_val_15ep_seed2", "equal_widths", 2, "equal widths, seed 2", "equal widths, another seed"),
     _study("vgg_shaped_val_15ep", "vgg_shaped", 0, "VGG-shaped", "4 stages of three 3x3 convs, width doubling"),
+    _study("vgg_shaped_val_15ep_seed1", "vgg_shaped", 1, "VGG-shaped, seed 1", "VGG-shaped, another seed"),
+    _study("vgg_shaped_val_15ep_seed2", "vgg_shaped", 2, "VGG-shaped, seed 2", "VGG-shaped, another seed"),
     _study("no_augment_val_15ep", "no_augment", 0, "no augmentation", "no random shifts or flips"),
     _study("no_augment_val_15ep_seed1", "no_augment", 1, "no augmentation, seed 1", "no augmentation, another seed"),
     _study("no_augment_val_15ep_seed2", "no_augment", 2, "no augmentation, seed 2", "no augmentation, another seed"),
