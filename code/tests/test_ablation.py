@@ -158,3 +158,24 @@ def test_the_heads_experiment_plans_every_arm_and_seed_with_its_command():
     assert set(ablation.HEADS_STUDY) <= set(ablation.HEADS_PLANNED)
     with pytest.raises(ValueError, match="unknown arm 'improved' of the heads experiment"):
         ablation.heads_run("improved", 0)
+
+
+def test_seed_pair_tests_pair_equal_seeds_only():
+    study = [
+        ablation.Ablation("b0", "improved", 0, "b", "baseline", 15, True),
+        ablation.Ablation("b1", "improved", 1, "b", "baseline seed 1", 15, True),
+        ablation.Ablation("b2", "improved", 2, "b", "baseline seed 2", 15, True),
+        ablation.Ablation("w0", "wide", 0, "w", "wide", 15, True),
+        ablation.Ablation("w2", "wide", 2, "w", "wide seed 2", 15, True),
+    ]
+    right = np.ones(100, bool)
+    half = np.arange(100) < 50
+    claim = next(c for c in ablation.CLAIMS if c.key == "filters")  # wide beats improved
+    correct = {"w0": right, "w2": half, "b0": half, "b1": right, "b2": right}
+    pairs = ablation.seed_pair_tests(claim, correct, study)
+    assert [p["seed"] for p in pairs] == [0, 2]  # seed 1 has no wide run to pair with
+    assert (pairs[0]["only_better"], pairs[0]["only_worse"]) == (50, 0) and pairs[0]["effect"] == 50
+    assert (pairs[1]["only_better"], pairs[1]["only_worse"]) == (0, 50) and pairs[1]["effect"] == -50
+    assert pairs[0]["p_value"] < 1e-10 and pairs[0]["p_value"] == pairs[1]["p_value"]
+    with pytest.raises(KeyError, match="b2"):
+        ablation.seed_pair_tests(claim, {k: v for k, v in correct.items() if k != "b2"}, study)

@@ -252,6 +252,45 @@ def judge(
     return stats.seeded_comparison(better, worse, seed=seed)
 
 
+def seed_pair_tests(
+    claim: Claim, correct: Mapping[str, np.ndarray], study: Sequence[Ablation]
+) -> list[dict[str, float | int]]:
+    """McNemar's test on every seed pair of the claim's recipes: seed k of one against seed k of the other.
+
+    :func:`judge` tests only the seed-0 pair; this shows how much that one pair's p-value owes to
+    which two networks the seeds happened to make. Only seeds both recipes have are paired.
+
+    Args:
+        claim: the claim.
+        correct: per run folder name, per test image whether that run's model was right.
+        study: the runs available.
+
+    Returns one dict per shared seed, in seed order: ``seed``, ``effect`` (points, better minus
+    worse), ``only_better`` and ``only_worse`` (the discordant images) and ``p_value``.
+    """
+    better = {a.seed: a.run for a in runs_of(claim.better, study)}
+    worse = {a.seed: a.run for a in runs_of(claim.worse, study)}
+    shared = sorted(better.keys() & worse.keys())
+    missing = [run for s in shared for run in (better[s], worse[s]) if run not in correct]
+    if missing:
+        raise KeyError(f"no per-image results for {missing}: score those runs' models first")
+    pairs = []
+    for s in shared:
+        a, b = np.asarray(correct[better[s]], bool), np.asarray(correct[worse[s]], bool)
+        test = stats.mcnemar_exact(a, b)
+        effect = 100 * (float(np.mean(a)) - float(np.mean(b)))
+        pairs.append(
+            {
+                "seed": s,
+                "effect": effect,
+                "only_better": test.only_a,
+                "only_worse": test.only_b,
+                "p_value": test.p_value,
+            }
+        )
+    return pairs
+
+
 def missing_recipes(claim: Claim, study: Sequence[Ablation]) -> list[str]:
     """The claim's recipes that have no seed-0 run in ``study`` yet (empty: it can be judged).
 
