@@ -196,3 +196,18 @@ def test_committed_benchmark_follows_from_its_windows(path: Path) -> None:
 def test_both_machines_are_committed() -> None:
     """The appendix compares an AMD EPYC and an Intel Xeon run of the full benchmark."""
     assert {p.stem for p in COMMITTED} >= {"full", "full_xeon"}
+
+
+def test_onednn_default_rule_reads_the_cpu_flags():
+    assert bench.onednn_default_by_flags({"avx2", "avx512_bf16"})
+    assert bench.onednn_default_by_flags({"amx_tile"})
+    assert not bench.onednn_default_by_flags({"avx2", "avx512f", "fma"})
+    assert not bench.onednn_default_by_flags(set())
+
+
+@pytest.mark.skipif(not Path("/proc/cpuinfo").exists(), reason="the rule is TensorFlow's Linux rule")
+def test_tensorflow_chooses_onednn_by_the_cpu_flags_rule():
+    # What the appendix states about TensorFlow's default, checked on whatever CPU runs the tests.
+    from googlenet.precision import read_cpu_flags
+
+    assert bench.tensorflow_onednn_default() == bench.onednn_default_by_flags(read_cpu_flags())

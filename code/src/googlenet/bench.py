@@ -49,7 +49,7 @@ class Row:
 
 ROWS: tuple[Row, ...] = (
     Row("note_pipeline", "improved", "imagedatagenerator", False, False,
-        "study note's pipeline: ImageDataGenerator -> compiled step, TF defaults"),
+        "study note's pipeline: ImageDataGenerator -> compiled step, oneDNN off"),
     Row("tfdata", "improved", "tfdata", False, False, "+ augmentation inside tf.data"),
     Row("tfdata_onednn", "improved", "tfdata", False, True, "+ oneDNN kernels"),
     Row("book", "improved", "tfdata", True, True, "+ fused batch norm and 1x1 convolutions (the book)"),
@@ -60,7 +60,7 @@ ROWS: tuple[Row, ...] = (
     Row("book_fixed_batch_bf16", "improved", "fixed-batch", True, True,
         "the book's step on one fixed batch, mixed bfloat16", "mixed_bfloat16"),
     Row("writeup_note_pipeline", "writeup", "imagedatagenerator", False, False,
-        "write-up model: ImageDataGenerator, TF defaults"),
+        "write-up model: ImageDataGenerator, oneDNN off"),
     Row("writeup_book_pipeline", "writeup", "tfdata", False, True, "write-up model: tf.data + oneDNN"),
 )  # fmt: skip
 PROFILED_ROWS = ("tfdata", "tfdata_onednn", "book")
@@ -118,6 +118,37 @@ def run_children(
     if done.returncode != 0:
         raise RuntimeError(f"benchmark tasks {tasks} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# TensorFlow's rule on Linux (DefaultOneDnnPolicy in its util.cc): oneDNN is on by default when
+# the CPU reports one of these instructions.
+ONEDNN_DEFAULT_FLAGS = ("avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16")
+
+
+def onednn_default_by_flags(flags: set[str]) -> bool:
+    """Whether TensorFlow's Linux rule turns oneDNN on by default for a CPU with ``flags``.
+
+    Args:
+        flags: the CPU's flags, as :func:`googlenet.precision.read_cpu_flags` gives them.
+    """
+    return any(flag in flags for flag in ONEDNN_DEFAULT_FLAGS)
+
+
+def tensorflow_onednn_default() -> bool:
+    """Whether TensorFlow turns its oneDNN kernels on by itself here (``TF_ENABLE_ONEDNN_OPTS`` unset).
+
+    TensorFlow decides when it loads, so a child process imports it without the variable and
+    without this package (which sets the variable), and asks.
+    """
+    code = "import tensorflow\nfrom tensorflow.python.util import _pywrap_util_port as p\nprint(p.IsMklEnabled())"
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"} | {"TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, preexec_fn=_die_with_parent
+    )
+    answer = done.stdout.strip().splitlines()[-1:] if done.returncode == 0 else []
+    if answer not in (["True"], ["False"]):
+        raise RuntimeError(f"could not ask TensorFlow for its oneDNN default:\n{done.stderr[-2000:]}")
+    return answer == ["True"]
 
 
 def _run_child(task: str, quick: bool, onednn: bool) -> dict:
@@ -317,6 +348,8 @@ def run_benchmark(name: str, quick: bool, out_dir: Path | None = None, log=print
             "matmul_bf16": matmul_bf16,
             "inference": inference,
             "profiles": profiles,
+            # What TensorFlow would choose by itself: the note-pipeline rows force oneDNN off.
+            "onednn_default": tensorflow_onednn_default(),
         },
     )
     result["summary"] = summarise(rows, matmul, inference, matmul_bf16)
