@@ -108,6 +108,20 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
     _study("no_augment_val_15ep_seed1", "no_augment", 1, "no augmentation, seed 1", "no augmentation, another seed"),
     _study("no_augment_val_15ep_seed2", "no_augment", 2, "no augmentation, seed 2", "no augmentation, another seed"),
     _study("aux_paper_val_15ep", "aux_paper", 0, "9 modules + paper's heads", "the paper's heads, scaled (0.3)"),
+    _study(
+        "aux_paper_val_15ep_seed1",
+        "aux_paper",
+        1,
+        "9 modules + paper's heads, seed 1",
+        "9 modules + paper's heads, another seed",
+    ),
+    _study(
+        "aux_paper_val_15ep_seed2",
+        "aux_paper",
+        2,
+        "9 modules + paper's heads, seed 2",
+        "9 modules + paper's heads, another seed",
+    ),
     _study("deep_aux_val_15ep", "deep_aux", 0, "9 modules + light heads", "global-pool auxiliary heads (0.3)"),
     _study(
         "deep_aux_val_15ep_seed1",
