@@ -244,6 +244,12 @@ def planned_run(config: str) -> Ablation:
     return _study(f"{config}_val_{STUDY_EPOCHS}ep", config, 0, config, recipes.get(config).description)
 
 
+def _require_scored(runs: Sequence[str], correct: Mapping[str, np.ndarray]) -> None:
+    missing = [run for run in runs if run not in correct]
+    if missing:
+        raise KeyError(f"no per-image results for {missing}: score those runs' models first")
+
+
 def judge(
     claim: Claim, correct: Mapping[str, np.ndarray], study: Sequence[Ablation], seed: int = 0
 ) -> dict[str, object]:
@@ -259,9 +265,7 @@ def judge(
     on the two seed-0 runs, verdict, seeds per recipe).
     """
     chosen = {side: runs_of(config, study) for side, config in (("better", claim.better), ("worse", claim.worse))}
-    missing = [a.run for runs in chosen.values() for a in runs if a.run not in correct]
-    if missing:
-        raise KeyError(f"no per-image results for {missing}: score those runs' models first")
+    _require_scored([a.run for runs in chosen.values() for a in runs], correct)
     better = [correct[a.run] for a in chosen["better"]]
     worse = [correct[a.run] for a in chosen["worse"]]
     return stats.seeded_comparison(better, worse, seed=seed)
@@ -286,9 +290,7 @@ def seed_pair_tests(
     better = {a.seed: a.run for a in runs_of(claim.better, study)}
     worse = {a.seed: a.run for a in runs_of(claim.worse, study)}
     shared = sorted(better.keys() & worse.keys())
-    missing = [run for s in shared for run in (better[s], worse[s]) if run not in correct]
-    if missing:
-        raise KeyError(f"no per-image results for {missing}: score those runs' models first")
+    _require_scored([run for s in shared for run in (better[s], worse[s])], correct)
     pairs = []
     for s in shared:
         a, b = np.asarray(correct[better[s]], bool), np.asarray(correct[worse[s]], bool)
