@@ -6,7 +6,8 @@ Fashion-MNIST's 28x28 images have no crops to take, so the views here are the im
 1-pixel shifts, each also mirrored left-right (:data:`googlenet.evaluate.TTA_SHIFTS`), combined
 into four view sets (:data:`VIEW_SETS`).
 
-Ten forward passes over 15,000 images take about a minute on two cores, too long for a chapter.
+Ten forward passes over 15,000 images take up to several minutes on two cores (``tta.json`` records each run's
+time), too long for a chapter.
 :func:`score_run` (``python -m googlenet tta --run FOLDER``) does it once per run and ships the
 result in the run folder: ``tta.json`` (accuracy of every view set on the run's validation and
 test images, which set the validation images choose) and ``tta_predictions.npz`` (every view
