@@ -145,6 +145,7 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
     _study("vgg_val_15ep_seed2", "vgg", 2, "small VGG-style, seed 2", "small VGG-style, another seed"),
     _study("wide_val_15ep", "wide", 0, "filters x2", "every branch and the stem's second conv twice as wide"),
     _study("wide_val_15ep_seed1", "wide", 1, "filters x2, seed 1", "filters x2, another seed"),
+    _study("wide_val_15ep_seed2", "wide", 2, "filters x2, seed 2", "filters x2, another seed"),
     _study("full_res_val_15ep", "full_res", 0, "no stride-2 stem", "stride-1 stem, no pools: every module at 28x28"),
 )
 
