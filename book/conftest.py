@@ -1,6 +1,6 @@
 """For the nbval passes over the chapters: print each notebook's time, slowest first.
 
-The book promises that every chapter runs in well under two minutes on a two-core
+The book promises that every chapter runs in under two minutes on an idle two-core
 CPU; this prints the figure on every ``make test`` instead of asserting a time in a
 test (the machine is shared and noisy). A notebook's time is the sum over its cells
 of nbval's set-up, run and tear-down, so it includes starting the kernel.
