@@ -163,3 +163,10 @@ def test_reduction_break_even_is_exact():
     r = module_cost.reduction_break_even(28, 28, 256, 128, 192, 96, 64)
     assert r == pytest.approx((1_089_536 - 49_152) / 4_640)
     assert 224 < r < 225
+
+
+def test_reduction_cost_line_gives_the_module_cost_at_every_width():
+    a, b = module_cost.reduction_cost_line(28, 28, 256, 128, 192, 96, 64)
+    assert (a, b) == (784 * 49_152, 784 * 4_640)  # chapter 4's per-pixel terms
+    for r in (1, 16, 64, 200):
+        assert a + b * r == module_cost.inception_macs(28, 28, 256, 128, r, 192, r, 96, 64)

@@ -95,19 +95,32 @@ def grid_reduction_macs(size: int, in_channels: int, out_channels: int, order: s
     return conv2d_macs(size, size, in_channels, out_channels - in_channels, kernel, stride=2)
 
 
+def reduction_cost_line(
+    height: int, width: int, in_channels: int, f1: int, f3: int, f5: int, pp: int
+) -> tuple[int, int]:
+    """The reduced module's multiply-adds as ``a + b r`` in the width r of both reductions: (a, b).
+
+    Args:
+        height, width, in_channels: the module's input.
+        f1, f3, f5: filters of the 1x1, 3x3 and 5x5 branches.
+        pp: the pool projection.
+    """
+    a = inception_macs(height, width, in_channels, f1, 0, f3, 0, f5, pp)
+    return a, inception_macs(height, width, in_channels, f1, 1, f3, 1, f5, pp) - a
+
+
 def reduction_break_even(height: int, width: int, in_channels: int, f1: int, f3: int, f5: int, pp: int) -> float:
     """The reduction width r (for both reductions) at which the reduced module costs as much as the naive one.
 
-    The reduced module's cost is linear in r, ``a + b r``, so the break-even is exact:
-    ``(naive - a) / b``; usually not an integer.
+    The reduced module's cost is linear in r (:func:`reduction_cost_line`), so the break-even
+    is exact: ``(naive - a) / b``; usually not an integer.
 
     Args:
         height, width, in_channels: the module's input.
         f1, f3, f5: filters of the 1x1, 3x3 and 5x5 branches (the same in both modules).
         pp: the reduced module's pool projection.
     """
-    a = inception_macs(height, width, in_channels, f1, 0, f3, 0, f5, pp)
-    b = inception_macs(height, width, in_channels, f1, 1, f3, 1, f5, pp) - a
+    a, b = reduction_cost_line(height, width, in_channels, f1, f3, f5, pp)
     return (naive_inception_macs(height, width, in_channels, f1, f3, f5) - a) / b
 
 
