@@ -8,7 +8,8 @@ Run the same command again after an interruption: it resumes from the last compl
 A finished run is never rewritten: the command says so and changes nothing (``--extend`` adds
 epochs to a constant-rate run). ``python -m googlenet bench --quick`` measures training and
 inference throughput and writes ``results/benchmarks/<name>.json``; ``bench --threads`` times the
-training step from one thread to all cores (:mod:`googlenet.thread_scaling`). ``python -m googlenet tta
+training step from one thread to all cores (:mod:`googlenet.thread_scaling`), ``bench --xla`` with
+and without XLA compilation (:mod:`googlenet.xla_study`). ``python -m googlenet tta
 --run FOLDER`` scores a finished run with test-time augmentation and writes ``tta.json`` there;
 ``reestimate --run FOLDER`` recomputes its batch norm statistics and writes ``bn_reestimated.json``;
 ``predict --run FOLDER`` saves its predicted classes in ``predictions.npz``.
@@ -59,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--name",
         default=None,
-        help="output name (default: 'full' or 'quick'; with --threads 'threads' or 'threads_quick')",
+        help="output name (default: 'full' or 'quick'; with --threads 'threads' or 'threads_quick', with --xla 'xla'"
+        " or 'xla_quick')",
     )
     bench.add_argument("--out", default=None, help="folder for <name>.json (default: the book's results/benchmarks)")
     bench.add_argument("--overwrite", action="store_true", help="replace an existing <name>.json")
@@ -67,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
         "--threads",
         action="store_true",
         help="instead: the book's step under several thread settings, one core to all (default name 'threads')",
+    )
+    bench.add_argument(
+        "--xla",
+        action="store_true",
+        help="instead: the book's step with and without XLA compilation (default name 'xla')",
     )
     scorers = {  # command: (what it does, the file it writes, which runs it takes)
         "tta": ("score finished runs with test-time augmentation", "tta.json", "run folders made with --validation"),
@@ -91,17 +98,22 @@ def _error(message: str) -> int:
 
 
 def _bench(args) -> int:
-    from . import bench, thread_scaling
+    from . import bench, thread_scaling, xla_study
 
+    if args.threads and args.xla:
+        return _error("--threads and --xla are two studies: run them one after the other")
     out = Path(args.out).expanduser() if args.out else None
     study, format_table, default = (
         (thread_scaling.run_thread_study, thread_scaling.format_table, "threads")
         if args.threads
+        else (xla_study.run_xla_study, xla_study.format_table, "xla")
+        if args.xla
         else (bench.run_benchmark, bench.format_table, "full")
     )
+    studied = args.threads or args.xla
     try:
         result = study(
-            args.name or (f"{default}_quick" if args.threads and args.quick else "quick" if args.quick else default),
+            args.name or (f"{default}_quick" if studied and args.quick else "quick" if args.quick else default),
             args.quick,
             out,
             log=lambda m: print(m, flush=True),

@@ -45,6 +45,7 @@ class Row:
     onednn: bool
     label: str
     precision: str = "float32"  # or "mixed_bfloat16" (googlenet.precision)
+    jit: bool = False  # the step compiled with XLA (tf.function's jit_compile): googlenet.xla_study
 
 
 ROWS: tuple[Row, ...] = (
@@ -64,6 +65,16 @@ ROWS: tuple[Row, ...] = (
     Row("writeup_book_pipeline", "writeup", "tfdata", False, True, "write-up model: tf.data + oneDNN"),
 )  # fmt: skip
 PROFILED_ROWS = ("tfdata", "tfdata_onednn", "book")
+# The XLA study's rows (googlenet.xla_study), not part of the full benchmark: the fixed-batch step
+# with the book's fused layers and with Keras's own, each without and with XLA.
+XLA_ROWS: tuple[Row, ...] = (
+    Row("book_fixed_batch_xla", "improved", "fixed-batch", True, True,
+        "the book's step on one fixed batch, compiled with XLA", jit=True),
+    Row("keras_fixed_batch", "improved", "fixed-batch", False, True,
+        "Keras's own layers (no fused ones) on one fixed batch"),
+    Row("keras_fixed_batch_xla", "improved", "fixed-batch", False, True,
+        "Keras's own layers on one fixed batch, compiled with XLA", jit=True),
+)  # fmt: skip
 
 QUICK_ROWS = (
     "note_pipeline",

@@ -1,7 +1,7 @@
 """The benchmark's measurements, each run inside a child process of :mod:`googlenet.bench`.
 
 ``python -m googlenet.throughput TASK[,TASK...] [--quick]`` prints one JSON list of results:
-a row of :data:`googlenet.bench.ROWS` (training images/s), ``matmul`` (fp32 GFLOP/s), ``matmul_bf16``,
+a row of :data:`googlenet.bench.ROWS` or ``XLA_ROWS`` (training images/s), ``matmul`` (fp32 GFLOP/s), ``matmul_bf16``,
 ``stream`` (GB/s of an element-wise kernel), ``inference`` (the shipped model's images/s) or
 ``profile:ROW`` (milliseconds per op type).
 oneDNN is fixed when TensorFlow loads, which is why every setting gets its own process.
@@ -10,6 +10,7 @@ oneDNN is fixed when TensorFlow loads, which is why every setting gets its own p
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import sys
@@ -17,7 +18,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .bench import ROWS, Row
+from .bench import ROWS, XLA_ROWS, Row
 from .data import INPUT_SHAPE, NUM_CLASSES
 
 
@@ -40,6 +41,13 @@ def measure_row(row: Row, windows: int, steps: int, warmup: int, batch_size: int
     keras.utils.set_random_seed(0)
     model = _build(row.model, fast=row.fast_layers, precision=row.precision)
     trainer = training.Trainer(model, 1e-3)
+    step = trainer.train_step
+    if row.jit:  # the same step, compiled by XLA (the book trains with jit_compile=False)
+        step = tf.function(
+            functools.partial(training.Trainer.train_step.python_function, trainer),
+            jit_compile=True,
+            autograph=False,
+        )
     fashion = data.load_fashion_mnist()
     if (warmup + windows * steps) * batch_size > len(fashion.x_train):
         raise ValueError("the benchmark times full batches of one epoch: ask for fewer steps")
@@ -60,11 +68,11 @@ def measure_row(row: Row, windows: int, steps: int, warmup: int, batch_size: int
         start = time.perf_counter()
         for _ in range(count):
             images, labels = next(iterator)
-            trainer.train_step(images, labels)
+            step(images, labels)
         float(trainer.train_loss.result())  # wait for the last step
         return time.perf_counter() - start
 
-    run(warmup)
+    warmup_seconds = run(warmup)  # includes tracing and, with XLA, compiling
     seconds = [run(steps) for _ in range(windows)]
     rates = [steps * batch_size / s for s in seconds]
     return asdict(row) | {
@@ -72,6 +80,8 @@ def measure_row(row: Row, windows: int, steps: int, warmup: int, batch_size: int
         "window_images_per_second": rates,
         "steps_per_window": steps,
         "batch_size": batch_size,
+        "warmup_steps": warmup,
+        "warmup_seconds": warmup_seconds,
         "onednn_active": _onednn_active(),
         "deterministic": _op_determinism(),
         "remapper": tf.config.optimizer.get_experimental_options().get("remapping", True),
@@ -252,7 +262,7 @@ def run_task(task: str, quick: bool) -> dict:
         quick: fewer, shorter windows.
     """
 
-    rows = {r.name: r for r in ROWS}
+    rows = {r.name: r for r in (*ROWS, *XLA_ROWS)}
     if task not in known_tasks():
         raise ValueError(f"unknown benchmark task {task!r}: choose from {', '.join(known_tasks())}")
     if task.startswith("profile:"):
@@ -273,7 +283,15 @@ def run_task(task: str, quick: bool) -> dict:
 def known_tasks() -> list[str]:
     """Every task :func:`run_task` accepts."""
     names = [r.name for r in ROWS]
-    return [*names, "matmul", "matmul_bf16", "stream", "inference", *(f"profile:{name}" for name in names)]
+    return [
+        *names,
+        *(r.name for r in XLA_ROWS),
+        "matmul",
+        "matmul_bf16",
+        "stream",
+        "inference",
+        *(f"profile:{name}" for name in names),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
