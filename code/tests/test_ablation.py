@@ -91,6 +91,30 @@ def test_judge_uses_every_seed_and_pairs_the_seed_0_runs():
     assert [a.run for a in ablation.runs_of("improved", study)] == ["b0", "b1"]
 
 
+def test_judge_at_a_stricter_level_widens_the_interval_and_tightens_the_verdict():
+    study = [
+        ablation.Ablation(f"{name}{k}", config, k, name, name, 15, True)
+        for name, config in (("w", "wide"), ("b", "improved"))
+        for k in range(3)
+    ]
+    correct = {}
+    for k in range(3):  # each seed's wide run fails 20 images, its baseline another 40 (+ k)
+        wide, base = np.ones(4000, bool), np.ones(4000, bool)
+        wide[100 * k : 100 * k + 20] = False
+        base[100 * k + 20 : 100 * k + 60 + k] = False
+        correct[f"w{k}"], correct[f"b{k}"] = wide, base
+    # The seed-0 pair: 40 images only wide gets right, 20 only the baseline: p about 0.013.
+    claim = next(c for c in ablation.CLAIMS if c.key == "filters")
+    usual = ablation.judge(claim, correct, study)
+    strict = ablation.judge(claim, correct, study, level=1 - 0.05 / 11, draws=4000)
+    assert strict["effect"] == usual["effect"] and strict["p_value"] == usual["p_value"]
+    assert strict["low"] < usual["low"] < usual["high"] < strict["high"]
+    assert 0.05 / 11 < usual["p_value"] < 0.05  # so the strict verdict cannot be "supported"
+    assert strict["verdict"] == "not detectable"
+    with pytest.raises(ValueError, match="level must be a fraction"):
+        ablation.judge(claim, correct, study, level=95)
+
+
 def test_a_claim_without_its_seed_0_run_says_how_to_make_it():
     study = [ablation.Ablation("b1", "improved", 1, "b", "baseline seed 1", 15, True)]
     with pytest.raises(ValueError, match="--config improved --epochs 15 --seed 0 --validation"):

@@ -138,8 +138,8 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
         "9 modules + light heads, another seed",
     ),
     _study("deep_val_15ep", "deep", 0, "9 modules", "GoogLeNet's nine modules, an extra pool after the 7th"),
-    _study("deep_val_15ep_seed2", "deep", 2, "9 modules, seed 2", "9 modules, another seed"),
     _study("deep_val_15ep_seed1", "deep", 1, "9 modules, seed 1", "9 modules, another seed"),
+    _study("deep_val_15ep_seed2", "deep", 2, "9 modules, seed 2", "9 modules, another seed"),
     _study("vgg_val_15ep", "vgg", 0, "small VGG-style", "3 stages of two 3x3 convs, about the same cost"),
     _study("vgg_val_15ep_seed1", "vgg", 1, "small VGG-style, seed 1", "small VGG-style, another seed"),
     _study("vgg_val_15ep_seed2", "vgg", 2, "small VGG-style, seed 2", "small VGG-style, another seed"),
@@ -253,7 +253,12 @@ def _require_scored(runs: Sequence[str], correct: Mapping[str, np.ndarray]) -> N
 
 
 def judge(
-    claim: Claim, correct: Mapping[str, np.ndarray], study: Sequence[Ablation], seed: int = 0
+    claim: Claim,
+    correct: Mapping[str, np.ndarray],
+    study: Sequence[Ablation],
+    seed: int = 0,
+    level: float = 0.95,
+    draws: int = 2000,
 ) -> dict[str, object]:
     """The paired verdict on one claim from every seed of its two recipes in ``study``.
 
@@ -262,6 +267,9 @@ def judge(
         correct: per run folder name, per test image whether that run's model was right.
         study: the runs available (the seed-0 run of each recipe is required).
         seed: seed of the bootstrap resampling.
+        level: coverage of the interval; the verdict's McNemar threshold is ``1 - level``, so a
+            Bonferroni-corrected verdict over ``m`` claims is ``level=1 - 0.05 / m``.
+        draws: bootstrap resamples (raise it for a level near 1, whose tails hold few draws).
 
     Returns :func:`googlenet.stats.seeded_comparison`'s dict (effect in points, interval, McNemar
     on the two seed-0 runs, verdict, seeds per recipe).
@@ -270,7 +278,7 @@ def judge(
     _require_scored([a.run for runs in chosen.values() for a in runs], correct)
     better = [correct[a.run] for a in chosen["better"]]
     worse = [correct[a.run] for a in chosen["worse"]]
-    return stats.seeded_comparison(better, worse, seed=seed)
+    return stats.seeded_comparison(better, worse, draws=draws, level=level, seed=seed)
 
 
 def seed_pair_tests(

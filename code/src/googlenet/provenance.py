@@ -69,12 +69,53 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+KERNEL_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_bf16")
+"""x86-64 flags that decide which kernels oneDNN and NumPy pick (and TensorFlow's oneDNN default)."""
+
+
+def cpu_identity(cpuinfo: str) -> dict:
+    """What tells two CPUs of one model name apart: family, model number and kernel-deciding flags.
+
+    A virtual machine may report only "AMD EPYC", which covers generations whose kernels and
+    speeds differ (AVX-512 or not); the family and model numbers and the flags tell them apart.
+
+    Args:
+        cpuinfo: the text of ``/proc/cpuinfo``.
+
+    Returns ``family`` and ``model`` (strings, empty where the text has none) and ``flags``, the
+    members of :data:`KERNEL_FLAGS` the first processor lists, in that order.
+    """
+    from .precision import cpu_flags
+
+    fields = {}
+    for line in cpuinfo.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip(), value.strip())
+    flags = cpu_flags(cpuinfo)
+    return {
+        "family": fields.get("cpu family", ""),
+        "model": fields.get("model", ""),
+        "flags": [f for f in KERNEL_FLAGS if f in flags],
+    }
+
+
 def machine_description() -> dict:
-    """Platform, CPU model, core count and any GPUs TensorFlow sees."""
+    """Platform, CPU model (name and :func:`cpu_identity`), core count and any GPUs TensorFlow sees."""
     import tensorflow as tf
 
+    try:
+        identity = cpu_identity(Path("/proc/cpuinfo").read_text(errors="replace"))
+    except OSError:
+        identity = cpu_identity("")
     gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
-    return {"platform": platform.platform(), "cpu": cpu_model(), "cpu_count": os.cpu_count(), "gpus": gpus}
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu_model(),
+        "cpu_identity": identity,
+        "cpu_count": os.cpu_count(),
+        "gpus": gpus,
+    }
 
 
 def library_versions() -> dict:
