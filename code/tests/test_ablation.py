@@ -91,18 +91,24 @@ def test_judge_uses_every_seed_and_pairs_the_seed_0_runs():
     assert [a.run for a in ablation.runs_of("improved", study)] == ["b0", "b1"]
 
 
-def test_judge_at_a_stricter_level_widens_the_interval_and_tightens_the_verdict():
+def _three_seed_study() -> tuple[list[ablation.Ablation], dict[str, np.ndarray]]:
+    """Three seeds of wide and of the baseline; each wide run fails 20 images, its baseline 40 (+ k)."""
     study = [
         ablation.Ablation(f"{name}{k}", config, k, name, name, 15, True)
         for name, config in (("w", "wide"), ("b", "improved"))
         for k in range(3)
     ]
     correct = {}
-    for k in range(3):  # each seed's wide run fails 20 images, its baseline another 40 (+ k)
+    for k in range(3):
         wide, base = np.ones(4000, bool), np.ones(4000, bool)
         wide[100 * k : 100 * k + 20] = False
         base[100 * k + 20 : 100 * k + 60 + k] = False
         correct[f"w{k}"], correct[f"b{k}"] = wide, base
+    return study, correct
+
+
+def test_judge_at_a_stricter_level_widens_the_interval_and_tightens_the_verdict():
+    study, correct = _three_seed_study()
     # The seed-0 pair: 40 images only wide gets right, 20 only the baseline: p about 0.013.
     claim = next(c for c in ablation.CLAIMS if c.key == "filters")
     usual = ablation.judge(claim, correct, study)
@@ -113,6 +119,32 @@ def test_judge_at_a_stricter_level_widens_the_interval_and_tightens_the_verdict(
     assert strict["verdict"] == "not detectable"
     with pytest.raises(ValueError, match="level must be a fraction"):
         ablation.judge(claim, correct, study, level=95)
+
+
+def test_bonferroni_judges_the_named_claims_again_at_the_corrected_level():
+    study, correct = _three_seed_study()
+    filters = next(c for c in ablation.CLAIMS if c.key == "filters")
+    others = [c for c in ablation.CLAIMS if c.key != "filters"][:10]
+    claims = [filters, *others]  # eleven claims at once, as chapter 9 judges
+    threshold, strict = ablation.bonferroni_judgements(claims, correct, study, ["filters"], draws=4000)
+    assert threshold == pytest.approx(0.05 / 11) and list(strict) == ["filters"]
+    same = ablation.judge(filters, correct, study, level=1 - 0.05 / 11, draws=4000)
+    assert strict["filters"] == same
+    usual = ablation.judge(filters, correct, study)
+    assert usual["verdict"] == "supported" and strict["filters"]["verdict"] == "not detectable"
+    alone, _ = ablation.bonferroni_judgements([filters], correct, study, [], draws=4000)
+    assert alone == pytest.approx(0.05)  # one claim: no correction, and nothing judged again
+
+
+def test_bonferroni_refuses_unknown_keys_no_claims_and_a_bad_rate():
+    study, correct = _three_seed_study()
+    filters = next(c for c in ablation.CLAIMS if c.key == "filters")
+    with pytest.raises(KeyError, match="not among the claims given"):
+        ablation.bonferroni_judgements([filters], correct, study, ["bn"])
+    with pytest.raises(ValueError, match="no claims given"):
+        ablation.bonferroni_judgements([], correct, study, [])
+    with pytest.raises(ValueError, match="alpha must lie between 0 and 1"):
+        ablation.bonferroni_judgements([filters], correct, study, ["filters"], alpha=5)
 
 
 def test_a_claim_without_its_seed_0_run_says_how_to_make_it():

@@ -6,7 +6,8 @@ relative to the improved build. :data:`VALIDATION_STUDY` is the study chapter 9 
 training images held out, the budget :data:`STUDY_EPOCHS` chosen on them from
 :data:`BUDGET_RUNS`); :data:`ABLATIONS` is the book's first, 4-epoch study, kept for comparison.
 :data:`CLAIMS` lists what is judged, and :func:`judge` judges a claim with the paired tests of
-:mod:`googlenet.stats` over every seed of its two recipes. Chapter 6's test of the auxiliary
+:mod:`googlenet.stats` over every seed of its two recipes; :func:`bonferroni_judgements` judges
+the decided ones again when many claims are judged at once. Chapter 6's test of the auxiliary
 heads is a study of the same kind: :data:`HEADS_PLANNED` (its four arms and three seeds),
 :data:`HEADS_STUDY` (the runs made) and :data:`HEADS_CLAIMS`.
 """
@@ -279,6 +280,48 @@ def judge(
     better = [correct[a.run] for a in chosen["better"]]
     worse = [correct[a.run] for a in chosen["worse"]]
     return stats.seeded_comparison(better, worse, draws=draws, level=level, seed=seed)
+
+
+BONFERRONI_DRAWS = 10_000
+"""Bootstrap resamples for a Bonferroni-corrected interval, whose thin tails need more than 2,000."""
+
+
+def bonferroni_judgements(
+    claims: Sequence[Claim],
+    correct: Mapping[str, np.ndarray],
+    study: Sequence[Ablation],
+    keys: Sequence[str],
+    alpha: float = 0.05,
+    draws: int = BONFERRONI_DRAWS,
+) -> tuple[float, dict[str, dict[str, object]]]:
+    """Bonferroni's correction of both halves of a verdict: the McNemar threshold and the interval.
+
+    Judging ``m`` claims at once, each is held to ``alpha / m`` instead of ``alpha``, and its
+    interval is widened to the level ``1 - alpha / m``. Only a decided verdict can change, so
+    ``keys`` names the claims to judge again (usually those "supported" or "contradicted").
+
+    Args:
+        claims: every claim judged at once (``m = len(claims)``).
+        correct: per run folder name, per test image whether that run's model was right.
+        study: the runs available.
+        keys: keys of the claims to judge again at the corrected level (a subset of ``claims``).
+        alpha: the family-wise error rate, between 0 and 1.
+        draws: bootstrap resamples per corrected interval.
+
+    Returns the corrected threshold ``alpha / m`` and, per key in ``keys``, :func:`judge`'s dict at
+    level ``1 - alpha / m``.
+    """
+    if not claims:
+        raise ValueError("no claims given: Bonferroni's correction needs the claims judged at once")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie between 0 and 1 (a rate such as 0.05), got {alpha!r}")
+    by_key = {c.key: c for c in claims}
+    unknown = [k for k in keys if k not in by_key]
+    if unknown:
+        raise KeyError(f"{unknown} are not among the claims given ({sorted(by_key)}): pass their claims too")
+    threshold = alpha / len(claims)
+    judged = {k: judge(by_key[k], correct, study, level=1 - threshold, draws=draws) for k in keys}
+    return threshold, judged
 
 
 def seed_pair_tests(

@@ -58,14 +58,19 @@ def write_json_atomic(path: str | os.PathLike, payload: object) -> None:
         raise
 
 
+def _cpuinfo() -> str:
+    """The text of ``/proc/cpuinfo``; empty where there is none (not Linux)."""
+    try:
+        return Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return ""
+
+
 def cpu_model() -> str:
     """The CPU's model name from ``/proc/cpuinfo``, else what ``platform`` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
+    for line in _cpuinfo().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
     return platform.processor() or platform.machine()
 
 
@@ -104,10 +109,7 @@ def machine_description() -> dict:
     """Platform, CPU model (name and :func:`cpu_identity`), core count and any GPUs TensorFlow sees."""
     import tensorflow as tf
 
-    try:
-        identity = cpu_identity(Path("/proc/cpuinfo").read_text(errors="replace"))
-    except OSError:
-        identity = cpu_identity("")
+    identity = cpu_identity(_cpuinfo())
     gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
     return {
         "platform": platform.platform(),
