@@ -149,6 +149,7 @@ VALIDATION_STUDY: tuple[Ablation, ...] = (
     _study("wide_val_15ep_seed2", "wide", 2, "filters x2, seed 2", "filters x2, another seed"),
     _study("full_res_val_15ep", "full_res", 0, "no stride-2 stem", "stride-1 stem, no pools: every module at 28x28"),
     _study("full_res_val_15ep_seed1", "full_res", 1, "no stride-2 stem, seed 1", "no stride-2 stem, another seed"),
+    _study("full_res_val_15ep_seed2", "full_res", 2, "no stride-2 stem, seed 2", "no stride-2 stem, another seed"),
 )
 
 
