@@ -130,6 +130,9 @@ def test_bonferroni_judges_the_named_claims_again_at_the_corrected_level():
     assert threshold == pytest.approx(0.05 / 11) and list(strict) == ["filters"]
     same = ablation.judge(filters, correct, study, level=1 - 0.05 / 11, draws=4000)
     assert strict["filters"] == same
+    default = ablation.bonferroni_judgements(claims, correct, study, ["filters"])[1]["filters"]
+    more = ablation.judge(filters, correct, study, level=1 - 0.05 / 11, draws=ablation.BONFERRONI_DRAWS)
+    assert default == more  # the default resamples are BONFERRONI_DRAWS
     usual = ablation.judge(filters, correct, study)
     assert usual["verdict"] == "supported" and strict["filters"]["verdict"] == "not detectable"
     alone, _ = ablation.bonferroni_judgements([filters], correct, study, [], draws=4000)
@@ -145,6 +148,10 @@ def test_bonferroni_refuses_unknown_keys_no_claims_and_a_bad_rate():
         ablation.bonferroni_judgements([], correct, study, [])
     with pytest.raises(ValueError, match="alpha must lie between 0 and 1"):
         ablation.bonferroni_judgements([filters], correct, study, ["filters"], alpha=5)
+    with pytest.raises(ValueError, match="claims repeat a key"):
+        ablation.bonferroni_judgements([filters, filters], correct, study, ["filters"])
+    with pytest.raises(TypeError, match="sequence of claim keys"):
+        ablation.bonferroni_judgements([filters], correct, study, "filters")
 
 
 def test_a_claim_without_its_seed_0_run_says_how_to_make_it():

@@ -312,11 +312,15 @@ def bonferroni_judgements(
     Returns the corrected threshold ``alpha / m`` and, per key in ``keys``, :func:`judge`'s dict at
     level ``1 - alpha / m``.
     """
+    if isinstance(keys, str):
+        raise TypeError(f"keys is a sequence of claim keys, such as [{keys!r}], not one string")
     if not claims:
         raise ValueError("no claims given: Bonferroni's correction needs the claims judged at once")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie between 0 and 1 (a rate such as 0.05), got {alpha!r}")
     by_key = {c.key: c for c in claims}
+    if len(by_key) != len(claims):
+        raise ValueError(f"claims repeat a key ({[c.key for c in claims]}): pass each claim once, or m is inflated")
     unknown = [k for k in keys if k not in by_key]
     if unknown:
         raise KeyError(f"{unknown} are not among the claims given ({sorted(by_key)}): pass their claims too")
